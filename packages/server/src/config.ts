@@ -1,0 +1,111 @@
+import { availableParallelism } from 'node:os';
+
+export type AuthMode = 'demo' | 'api-key' | 'jwt';
+export type EncoderEngine = 'faceapi' | 'remote';
+
+/**
+ * Everything the server can be told. `buildApp(config, deps)` takes a full config; `resolveConfig`
+ * fills defaults. Environment variables are read only in `bin.ts` (the entry point), never here.
+ */
+export interface ServerConfig {
+  /** Interface to bind. Default `127.0.0.1`. Env FACE_ENCODE_HOST. */
+  host: string;
+  /** Port to listen on; 0 picks a free one. Default 3030. Env FACE_ENCODE_PORT. */
+  port: number;
+  /** Where SQLite and blobs live. Default `./.face-encode`. Env FACE_ENCODE_DATA_DIR. */
+  dataDir: string;
+  /** How callers authenticate. Default `api-key`. Env FACE_ENCODE_AUTH. */
+  auth: AuthMode;
+  /** Allow demo auth on a non-loopback bind. Default false. */
+  insecureDemoAuth: boolean;
+  /** JWT mode: a JWKS URL to verify tokens with. Env FACE_ENCODE_JWKS_URL. */
+  jwksUrl: string | null;
+  /** JWT mode: a shared HS256 secret. Env FACE_ENCODE_JWT_SECRET. */
+  jwtSecret: string | null;
+  /** JWT mode: expected `iss`, when set. Env FACE_ENCODE_JWT_ISSUER. */
+  jwtIssuer: string | null;
+  /** JWT mode: expected `aud`, when set. Env FACE_ENCODE_JWT_AUDIENCE. */
+  jwtAudience: string | null;
+  /** Upload size limit in MiB. Default 8. Env FACE_ENCODE_MAX_FILE_MB. */
+  maxFileMb: number;
+  /** Decoded pixel limit; larger images are invalid_image. Default 40 000 000. */
+  maxPixels: number;
+  /** JSON body limit in bytes. Default 65536. */
+  maxJsonBytes: number;
+  /** Encoder worker threads in this process; 0 runs none (API only). Default: CPU count. Env FACE_ENCODE_WORKERS. */
+  workers: number;
+  /** Keep raw images after encoding. Default false (privacy). Env FACE_ENCODE_KEEP_IMAGES. */
+  keepImages: boolean;
+  /** Encoder engine. Default `faceapi`. Env FACE_ENCODE_ENCODER. */
+  encoder: EncoderEngine;
+  /** Remote engine: URL of a service speaking POST /v1/selfie. Env FACE_ENCODE_REMOTE_URL. */
+  remoteEncoderUrl: string | null;
+  /** Remote engine: bearer token to send. Env FACE_ENCODE_REMOTE_TOKEN. */
+  remoteEncoderToken: string | null;
+  /** Same-person threshold on Euclidean distance. Default 0.6. Env FACE_ENCODE_THRESHOLD. */
+  threshold: number;
+  /** Max faces per image before too_many_faces. Default 5. */
+  maxFaces: number;
+  /** Max images per session (the API documents 5). Default 5. */
+  maxImages: number;
+  /** Attempts per job before dead-lettering. Default 3. */
+  maxAttempts: number;
+  /** Per-job timeout in ms. Default 30 000. */
+  jobTimeoutMs: number;
+  /** Queue visibility timeout in ms; heartbeats extend it. Default 30 000. */
+  leaseMs: number;
+  /** Requests per user per window. Default 300. Env FACE_ENCODE_RATE_LIMIT. */
+  rateLimitMax: number;
+  /** Rate limit window in ms. Default 60 000. */
+  rateLimitWindowMs: number;
+  /** Allowed CORS origins; `*` allows any; empty disables CORS. Default []. Env FACE_ENCODE_CORS_ORIGINS (comma-separated). */
+  corsOrigins: string[];
+  /** Cleanup interval in ms; 0 disables the timer. Default 60 000. */
+  cleanupIntervalMs: number;
+  /** Allow webhooks to private, loopback and link-local addresses. Default false. Env FACE_ENCODE_WEBHOOK_ALLOW_PRIVATE. */
+  webhookAllowPrivate: boolean;
+  /** Webhook attempts before giving up. Default 6. */
+  webhookMaxAttempts: number;
+  /** Bound on graceful shutdown in ms. Default 10 000. */
+  shutdownTimeoutMs: number;
+  /** pino log level. Default `info`. Env FACE_ENCODE_LOG_LEVEL. */
+  logLevel: string;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  host: '127.0.0.1',
+  port: 3030,
+  dataDir: './.face-encode',
+  auth: 'api-key',
+  insecureDemoAuth: false,
+  jwksUrl: null,
+  jwtSecret: null,
+  jwtIssuer: null,
+  jwtAudience: null,
+  maxFileMb: 8,
+  maxPixels: 40_000_000,
+  maxJsonBytes: 65_536,
+  workers: availableParallelism(),
+  keepImages: false,
+  encoder: 'faceapi',
+  remoteEncoderUrl: null,
+  remoteEncoderToken: null,
+  threshold: 0.6,
+  maxFaces: 5,
+  maxImages: 5,
+  maxAttempts: 3,
+  jobTimeoutMs: 30_000,
+  leaseMs: 30_000,
+  rateLimitMax: 300,
+  rateLimitWindowMs: 60_000,
+  corsOrigins: [],
+  cleanupIntervalMs: 60_000,
+  webhookAllowPrivate: false,
+  webhookMaxAttempts: 6,
+  shutdownTimeoutMs: 10_000,
+  logLevel: 'info',
+};
+
+export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig {
+  return { ...DEFAULT_CONFIG, ...partial };
+}

@@ -1,0 +1,48 @@
+/**
+ * The one catalog of coded errors, mirrored by `ErrorCode` in openapi/face-encode.yaml (a test keeps
+ * them equal). Routes and the pipeline throw ApiError with a code; the error handler renders
+ * application/problem+json from it.
+ */
+export const ERROR_CATALOG = {
+  too_many_images: { status: 400, title: 'Too many images' },
+  session_not_found: { status: 404, title: 'Session not found' },
+  image_not_found: { status: 404, title: 'Image not found' },
+  session_expired: { status: 410, title: 'Session expired' },
+  file_too_large: { status: 413, title: 'File too large' },
+  body_too_large: { status: 413, title: 'Body too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  invalid_image: { status: 400, title: 'Invalid image' },
+  too_many_faces: { status: 400, title: 'Too many faces' },
+  encoding_failed: { status: 500, title: 'Encoding failed' },
+  digest_mismatch: { status: 400, title: 'Digest mismatch' },
+  idempotency_conflict: { status: 409, title: 'Idempotency conflict' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  rate_limited: { status: 429, title: 'Rate limited' },
+  validation_failed: { status: 400, title: 'Validation failed' },
+  not_found: { status: 404, title: 'Not found' },
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+  internal: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly errors: Array<{ path?: string; message: string }> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status?: number; headers?: Record<string, string>; errors?: Array<{ path?: string; message: string }> } = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    // A few codes map to more than one status (idempotency_conflict: 409 in flight, 422 mismatch).
+    this.status = options.status ?? ERROR_CATALOG[code].status;
+    this.headers = options.headers ?? {};
+    this.errors = options.errors;
+  }
+}

@@ -1,0 +1,123 @@
+import type {
+  ApiKeyRecord,
+  FaceRecord,
+  IdempotencyBegin,
+  ImageErrorRecord,
+  ImageRecord,
+  SessionRecord,
+  SessionState,
+  WebhookRecord,
+} from './records.js';
+
+/**
+ * Sessions, images, faces, API keys, idempotency records and webhook deliveries.
+ *
+ * Every user-facing read and write takes the caller's userId and treats another user's ids as
+ * missing, so ownership is enforced here and never only in routes. Adapters: `sqlite-metadata-store.ts`
+ * (embedded default); PostgreSQL slots in behind the same interface. All adapters pass
+ * `test/storage/metadata-store.conformance.ts`.
+ */
+export interface MetadataStore {
+  createSession(input: NewSession): Promise<SessionRecord>;
+  getSession(userId: string, sessionId: string): Promise<SessionRecord | null>;
+  /** Newest first; `cursor` is the last item of the previous page. */
+  listSessions(userId: string, query: ListSessionsQuery): Promise<SessionRecord[]>;
+  /** Erases the session, its images, faces, jobs, idempotency and webhook rows. Returns the blob keys to delete, or null when missing. */
+  deleteSession(userId: string, sessionId: string): Promise<{ blobKeys: string[] } | null>;
+
+  /**
+   * Records an image and enqueues its encode job in ONE transaction, after checking ownership,
+   * expiry and the per-session image limit under a lock, so parallel uploads cannot pass the limit.
+   */
+  addImage(input: NewImage): Promise<AddImageResult>;
+  getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null>;
+  listImages(userId: string, sessionId: string): Promise<ImageRecord[]>;
+
+  /** For workers: the image with its session's owner, or null when the image or session is gone. */
+  getImageForJob(imageId: string): Promise<ImageRecord | null>;
+  markImageProcessing(imageId: string): Promise<void>;
+  /**
+   * Writes an image's outcome once. `attemptKey` (image id + job attempt) makes a redelivered job a
+   * no-op; a missing image or session writes nothing. When this finishes the session's last image,
+   * the session becomes `completed` and `sessionCompleted` is true.
+   */
+  finishImage(input: FinishImage): Promise<FinishImageResult>;
+  /** Forgets the raw image's blob key once the blob was deleted after encoding. */
+  clearImageBlob(imageId: string): Promise<void>;
+
+  beginIdempotency(userId: string, key: string, requestHash: string, ttlMs: number): Promise<IdempotencyBegin>;
+  completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void>;
+  /** Drops an in-flight record after a request failed without a replayable response. */
+  abandonIdempotency(userId: string, key: string): Promise<void>;
+
+  createApiKey(input: { id: string; userId: string; prefix: string; hash: string }): Promise<ApiKeyRecord>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  revokeApiKey(id: string): Promise<boolean>;
+  /** The active (not revoked) key with this hash; touches lastUsedAt. */
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+
+  createWebhook(record: Omit<WebhookRecord, 'attempts' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>): Promise<void>;
+  getWebhook(sessionId: string): Promise<WebhookRecord | null>;
+  updateWebhook(eventId: string, patch: Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>): Promise<void>;
+  listDueWebhooks(now: number, limit: number): Promise<WebhookRecord[]>;
+
+  /** Sessions whose expiresAt is before `now`, oldest first. */
+  listExpiredSessions(now: number, limit: number): Promise<Array<{ id: string; blobKeys: string[] }>>;
+  /** Deletes a session and everything in it regardless of owner (cleanup). */
+  purgeSession(sessionId: string): Promise<void>;
+  /** Every blob key the store still references (to find orphaned blobs). */
+  listReferencedBlobKeys(): Promise<Set<string>>;
+  /** Drops expired idempotency records. */
+  purgeIdempotency(now: number): Promise<number>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  ttlSeconds: number;
+  vendorData: string | null;
+  callbackUrl: string | null;
+  webhookSecret: string | null;
+  now: number;
+}
+
+export interface ListSessionsQuery {
+  limit: number;
+  cursor: { createdAt: number; id: string } | null;
+  state: SessionState | 'expired' | null;
+  now: number;
+}
+
+export interface NewImage {
+  id: string;
+  userId: string;
+  sessionId: string;
+  imageName: string | null;
+  contentType: ImageRecord['contentType'];
+  sizeBytes: number;
+  sha256: string;
+  blobKey: string;
+  maxImages: number;
+  maxAttempts: number;
+  now: number;
+}
+
+export type AddImageResult =
+  | { ok: true; image: ImageRecord }
+  | { ok: false; reason: 'session_not_found' | 'session_expired' | 'too_many_images' };
+
+export interface FinishImage {
+  imageId: string;
+  attemptKey: string;
+  now: number;
+  outcome:
+    | { status: 'done'; width: number; height: number; faces: FaceRecord[] }
+    | { status: 'failed'; error: ImageErrorRecord; width?: number | null; height?: number | null };
+}
+
+export type FinishImageResult =
+  | { written: true; sessionId: string; sessionCompleted: boolean }
+  | { written: false; reason: 'duplicate' | 'gone' };
