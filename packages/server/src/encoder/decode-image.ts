@@ -1,0 +1,61 @@
+import sharp from 'sharp';
+import { EncoderError } from './encoder-error.js';
+
+export interface DecodedImage {
+  /** Upright size (after EXIF orientation), in source pixels. */
+  width: number;
+  height: number;
+  /** RGB, 8 bits per channel, at `scale` × the source size. */
+  pixels: Uint8Array;
+  pixelWidth: number;
+  pixelHeight: number;
+  /** Factor from source pixels to `pixels`; ≤ 1. Divide by it to map back to source pixels. */
+  scale: number;
+}
+
+export interface DecodeOptions {
+  /** Longest side of the decoded pixels; larger images are downscaled. */
+  maxSide: number;
+  /** Decoded pixel limit; more is invalid_image (decompression bombs). */
+  maxPixels: number;
+}
+
+/**
+ * Decodes JPEG, PNG or WebP into upright 8-bit RGB. EXIF orientation is applied, alpha is flattened
+ * onto white, 16-bit and grayscale inputs become 8-bit RGB. Metadata (EXIF) never leaves this function.
+ */
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
+  try {
+    const input = sharp(bytes, { limitInputPixels: options.maxPixels, failOn: 'error' });
+    const meta = await input.metadata();
+    if (!meta.width || !meta.height) throw new EncoderError('invalid_image', 'The image has no dimensions.');
+    if (meta.width * meta.height > options.maxPixels) {
+      throw new EncoderError('invalid_image', `The image has more than ${options.maxPixels} pixels.`);
+    }
+    // EXIF orientations 5-8 swap width and height.
+    const swapped = (meta.orientation ?? 1) >= 5;
+    const width = swapped ? meta.height : meta.width;
+    const height = swapped ? meta.width : meta.height;
+    const scale = Math.min(1, options.maxSide / Math.max(width, height));
+    const { data, info } = await input
+      .rotate()
+      .resize(scale < 1 ? { width: Math.round(width * scale), height: Math.round(height * scale), fit: 'fill' } : undefined)
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new EncoderError('invalid_image', `Unexpected ${info.channels} channels after decode.`);
+    return {
+      width,
+      height,
+      pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      pixelWidth: info.width,
+      pixelHeight: info.height,
+      scale: info.width / width,
+    };
+  } catch (error) {
+    if (error instanceof EncoderError) throw error;
+    throw new EncoderError('invalid_image', 'The image could not be decoded.', { cause: error });
+  }
+}

@@ -1,0 +1,143 @@
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EncoderError } from '../../src/encoder/encoder-error.js';
+import { FaceApiEncoder } from '../../src/encoder/faceapi-encoder.js';
+import type { EncodedFace } from '../../src/encoder/encoder.js';
+import {
+  collage,
+  cropFace,
+  distance,
+  exifRotated,
+  grayscale,
+  mirrored,
+  noFace,
+  pngWithAlpha,
+  rescaled,
+  sample,
+  sixteenBitPng,
+  webp,
+} from './sample-images.js';
+
+// Real inference on real weights: one encoder for the file, as one worker thread would hold.
+const encoder = new FaceApiEncoder();
+let sample1Faces: EncodedFace[];
+let crop: Buffer;
+let cropEncoding: number[];
+
+beforeAll(async () => {
+  await encoder.init();
+  sample1Faces = (await encoder.encode(sample(1))).faces;
+  crop = await cropFace(sample(1), (sample1Faces[0] as EncodedFace).box);
+  cropEncoding = ((await encoder.encode(crop)).faces[0] as EncodedFace).encoding;
+}, 180_000);
+
+function only(faces: EncodedFace[]): EncodedFace {
+  expect(faces).toHaveLength(1);
+  return faces[0] as EncodedFace;
+}
+
+describe('FaceApiEncoder on the face-api sample photos', () => {
+  it.each([
+    [1, 3],
+    [2, 3],
+    [4, 4],
+    [5, 5],
+  ] as const)('finds the faces in sample%i.jpg', async (n, count) => {
+    const result = await encoder.encode(sample(n));
+    expect(result.faces).toHaveLength(count);
+    const meta = await sharp(sample(n)).metadata();
+    expect([result.width, result.height]).toEqual([meta.width, meta.height]);
+    for (const face of result.faces) {
+      expect(face.encoding).toHaveLength(128);
+      expect(face.landmarks).toHaveLength(68);
+      expect(face.score).toBeGreaterThan(0.5);
+      // Boxes are in source pixels, inside the image.
+      expect(face.box.x + face.box.width).toBeLessThanOrEqual(result.width + 0.1);
+      expect(face.box.y + face.box.height).toBeLessThanOrEqual(result.height + 0.1);
+      expect(face.quality.face_px).toBeGreaterThan(60);
+    }
+    // Largest face first.
+    const areas = result.faces.map((f) => f.box.width * f.box.height);
+    expect(areas).toEqual([...areas].sort((a, b) => b - a));
+  });
+
+  it('tells different people apart (> 0.6) within one photo', () => {
+    for (let i = 0; i < sample1Faces.length; i++) {
+      for (let j = i + 1; j < sample1Faces.length; j++) {
+        expect(distance(sample1Faces[i]!.encoding, sample1Faces[j]!.encoding)).toBeGreaterThan(0.6);
+      }
+    }
+  });
+
+  it('matches a face cropped out of its photo with itself in the photo', () => {
+    expect(distance(cropEncoding, sample1Faces[0]!.encoding)).toBeLessThanOrEqual(0.6);
+  });
+
+  it('encodes an EXIF-rotated copy within 0.15 of the upright original, in upright pixels', async () => {
+    const rotated = await encoder.encode(await exifRotated(crop));
+    const upright = await sharp(crop).metadata();
+    expect([rotated.width, rotated.height]).toEqual([upright.width, upright.height]);
+    expect(distance(only(rotated.faces).encoding, cropEncoding)).toBeLessThanOrEqual(0.15);
+  });
+
+  it('matches rescaled crops of one face (≤ 0.6)', async () => {
+    for (const width of [200, 320, 900]) {
+      const face = only((await encoder.encode(await rescaled(crop, width))).faces);
+      expect(distance(face.encoding, cropEncoding), `width ${width}`).toBeLessThanOrEqual(0.6);
+      // The box scales with the image.
+      expect(face.quality.face_px).toBeLessThan(width);
+    }
+  });
+
+  it('matches a mirror image, grayscale, PNG with alpha, 16-bit PNG and WebP of the same face', async () => {
+    for (const [name, make] of [
+      ['mirror', mirrored],
+      ['grayscale', grayscale],
+      ['png alpha', pngWithAlpha],
+      ['16-bit png', sixteenBitPng],
+      ['webp', webp],
+    ] as const) {
+      const face = only((await encoder.encode(await make(crop))).faces);
+      expect(distance(face.encoding, cropEncoding), name).toBeLessThanOrEqual(0.6);
+    }
+  });
+
+  it('reports quality: a blurred copy is less sharp, a darkened copy less bright', async () => {
+    const base = only((await encoder.encode(crop)).faces).quality;
+    const blurred = only((await encoder.encode(await sharp(crop).blur(1.5).jpeg().toBuffer())).faces).quality;
+    const dark = only((await encoder.encode(await sharp(crop).linear(0.6, 0).jpeg().toBuffer())).faces).quality;
+    expect(blurred.sharpness).toBeLessThan(base.sharpness / 2);
+    expect(dark.brightness).toBeLessThan(base.brightness);
+    const tilted = only((await encoder.encode(await sharp(crop).rotate(20, { background: '#fff' }).jpeg().toBuffer())).faces);
+    // Turning the picture 20° clockwise turns the eye line 20° (sample1's first face is already tilted ~44°).
+    expect(tilted.quality.roll - base.roll).toBeGreaterThan(12);
+    expect(tilted.quality.roll - base.roll).toBeLessThan(28);
+  });
+
+  it('finds no face in an image without one', async () => {
+    const result = await encoder.encode(await noFace());
+    expect(result.faces).toEqual([]);
+  });
+
+  it('finds every face of a collage with more than 5 faces', async () => {
+    const crops = await Promise.all(
+      [sample(4), sample(5)].map(async (img) => {
+        const faces = (await encoder.encode(img)).faces;
+        return Promise.all(faces.map((f) => cropFace(img, f.box, 200, 0.3)));
+      }),
+    );
+    const result = await encoder.encode(await collage(crops.flat()));
+    expect(result.faces.length).toBeGreaterThan(5);
+  });
+
+  it('rejects a corrupt file with invalid_image', async () => {
+    const corrupt = Buffer.concat([crop.subarray(0, 200), Buffer.alloc(300, 0x55)]);
+    await expect(encoder.encode(corrupt)).rejects.toMatchObject({ name: 'EncoderError', code: 'invalid_image' });
+    await expect(encoder.encode(new Uint8Array([1, 2, 3]))).rejects.toBeInstanceOf(EncoderError);
+  });
+
+  it('rejects an image with more pixels than allowed', async () => {
+    const small = new FaceApiEncoder({ maxPixels: 10_000 });
+    await expect(small.encode(crop)).rejects.toMatchObject({ code: 'invalid_image' });
+  });
+});
