@@ -9,7 +9,17 @@ import { faceQuality } from './face-quality.js';
 
 const require = createRequire(import.meta.url);
 
+export type FaceDetector = 'ssd_mobilenetv1' | 'tiny_face_detector';
+
 export interface FaceApiEncoderOptions {
+  /**
+   * Face detector. `ssd_mobilenetv1` (default) is the most accurate and sees a fixed 512×512 input;
+   * `tiny_face_detector` is several times faster at `detectorInputSize` and misses more small or
+   * turned faces. Landmarks and encodings are the same nets either way.
+   */
+  detector?: FaceDetector;
+  /** Input size of the tiny detector (a multiple of 32). Default 416. */
+  detectorInputSize?: number;
   /** Longest side, in pixels, of the image the nets see; larger images are downscaled first. Default 1024. */
   maxSide?: number;
   /** Minimum detector confidence for a face. Default 0.5. */
@@ -24,6 +34,9 @@ export interface FaceApiEncoderOptions {
 
 type Tf = typeof import('@tensorflow/tfjs');
 type FaceApiModule = typeof FaceApi;
+
+/** face-api's types bundle their own copy of tfjs's; the runtime objects are the same. */
+type NetTensor = Extract<Parameters<FaceApiModule['extractFaceTensors']>[0], { rank: unknown }> & FaceApi.tf.Tensor3D;
 
 interface Runtime {
   tf: Tf;
@@ -59,21 +72,21 @@ const FACE_API_VERSION = (require('@vladmandic/face-api/package.json') as { vers
  * ResNet-34 recognition net (dlib's 128-d space), on TensorFlow.js WASM. One instance per thread.
  */
 export class FaceApiEncoder implements Encoder {
-  readonly model: ModelInfo = {
-    id: 'face-api/ssd_mobilenetv1+landmark68+resnet34',
-    version: FACE_API_VERSION,
-  };
+  readonly model: ModelInfo;
   readonly #options: Required<FaceApiEncoderOptions>;
   #loaded: Promise<Runtime> | undefined;
 
   constructor(options: FaceApiEncoderOptions = {}) {
     this.#options = {
+      detector: options.detector ?? 'ssd_mobilenetv1',
+      detectorInputSize: options.detectorInputSize ?? 416,
       maxSide: options.maxSide ?? 1024,
       minScore: options.minScore ?? 0.5,
       maxResults: options.maxResults ?? 20,
       maxPixels: options.maxPixels ?? 40_000_000,
       modelDir: options.modelDir ?? join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model'),
     };
+    this.model = { id: `face-api/${this.#options.detector}+landmark68+resnet34`, version: FACE_API_VERSION };
   }
 
   init(): Promise<void> {
@@ -83,7 +96,7 @@ export class FaceApiEncoder implements Encoder {
       const dir = this.#options.modelDir;
       // Weights are read from disk; face-api's loadFromDisk uses fs, never fetch.
       await Promise.all([
-        nets.ssdMobilenetv1.isLoaded ? undefined : nets.ssdMobilenetv1.loadFromDisk(dir),
+        this.#detectorNet(rt).isLoaded ? undefined : this.#detectorNet(rt).loadFromDisk(dir),
         nets.faceLandmark68Net.isLoaded ? undefined : nets.faceLandmark68Net.loadFromDisk(dir),
         nets.faceRecognitionNet.isLoaded ? undefined : nets.faceRecognitionNet.loadFromDisk(dir),
       ]);
@@ -100,10 +113,10 @@ export class FaceApiEncoder implements Encoder {
   async #warmUp(rt: Runtime): Promise<void> {
     if (this.#warmedUp) return;
     this.#warmedUp = true;
-    const blank = rt.tf.zeros([64, 64, 3], 'int32') as import('@tensorflow/tfjs').Tensor3D;
+    const blank = rt.tf.zeros([64, 64, 3], 'int32') as unknown as NetTensor;
     try {
-      await rt.faceapi.nets.ssdMobilenetv1.locateFaces(blank, new rt.faceapi.SsdMobilenetv1Options({ minConfidence: 0.99 }));
-      const face = rt.tf.zeros([150, 150, 3], 'int32') as import('@tensorflow/tfjs').Tensor3D;
+      await this.#detect(rt, blank);
+      const face = rt.tf.zeros([150, 150, 3], 'int32') as unknown as NetTensor;
       await rt.faceapi.nets.faceLandmark68Net.detectLandmarks(face);
       const descriptor = await rt.faceapi.nets.faceRecognitionNet.computeFaceDescriptor(face);
       void descriptor;
@@ -120,13 +133,10 @@ export class FaceApiEncoder implements Encoder {
 
     const t0 = performance.now();
     const decoded = await decodeImage(image, { maxSide: this.#options.maxSide, maxPixels: this.#options.maxPixels });
-    const input = tf.tensor3d(decoded.pixels, [decoded.pixelHeight, decoded.pixelWidth, 3], 'int32');
+    const input = tf.tensor3d(decoded.pixels, [decoded.pixelHeight, decoded.pixelWidth, 3], 'int32') as unknown as NetTensor;
     const t1 = performance.now();
     try {
-      const detections = await faceapi.nets.ssdMobilenetv1.locateFaces(
-        input,
-        new faceapi.SsdMobilenetv1Options({ minConfidence: this.#options.minScore, maxResults: this.#options.maxResults }),
-      );
+      const detections = await this.#detect(rt, input);
       const t2 = performance.now();
 
       // Landmarks on each detected face, shifted from crop to image coordinates.
@@ -183,6 +193,25 @@ export class FaceApiEncoder implements Encoder {
     } finally {
       input.dispose();
     }
+  }
+
+  #detectorNet(rt: Runtime) {
+    return this.#options.detector === 'tiny_face_detector' ? rt.faceapi.nets.tinyFaceDetector : rt.faceapi.nets.ssdMobilenetv1;
+  }
+
+  async #detect(rt: Runtime, input: NetTensor): Promise<FaceApi.FaceDetection[]> {
+    const { faceapi } = rt;
+    if (this.#options.detector === 'tiny_face_detector') {
+      const found = await faceapi.nets.tinyFaceDetector.locateFaces(
+        input,
+        new faceapi.TinyFaceDetectorOptions({ inputSize: this.#options.detectorInputSize, scoreThreshold: this.#options.minScore }),
+      );
+      return found.slice(0, this.#options.maxResults);
+    }
+    return faceapi.nets.ssdMobilenetv1.locateFaces(
+      input,
+      new faceapi.SsdMobilenetv1Options({ minConfidence: this.#options.minScore, maxResults: this.#options.maxResults }),
+    );
   }
 
   async close(): Promise<void> {

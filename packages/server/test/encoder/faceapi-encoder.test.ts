@@ -141,3 +141,12 @@ describe('FaceApiEncoder on the face-api sample photos', () => {
     await expect(small.encode(crop)).rejects.toMatchObject({ code: 'invalid_image' });
   });
 });
+
+describe('FaceApiEncoder with the tiny detector', () => {
+  it('finds the same face and encodes it in the same space', async () => {
+    const tiny = new FaceApiEncoder({ detector: 'tiny_face_detector' });
+    expect(tiny.model.id).toContain('tiny_face_detector');
+    const face = only((await tiny.encode(crop)).faces);
+    expect(distance(face.encoding, cropEncoding)).toBeLessThanOrEqual(0.3);
+  });
+});
