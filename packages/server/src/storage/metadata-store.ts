@@ -45,7 +45,18 @@ export interface MetadataStore {
   /** Forgets the raw image's blob key once the blob was deleted after encoding. */
   clearImageBlob(imageId: string): Promise<void>;
 
-  beginIdempotency(userId: string, key: string, requestHash: string, ttlMs: number): Promise<IdempotencyBegin>;
+  /**
+   * Claims an idempotency key. The record is tied to `sessionId` so that erasing the session also
+   * erases the replayable response (it may hold encodings).
+   */
+  beginIdempotency(input: {
+    userId: string;
+    key: string;
+    sessionId: string;
+    requestHash: string;
+    ttlMs: number;
+    now: number;
+  }): Promise<IdempotencyBegin>;
   completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void>;
   /** Drops an in-flight record after a request failed without a replayable response. */
   abandonIdempotency(userId: string, key: string): Promise<void>;
