@@ -38,6 +38,8 @@ export interface ServerConfig {
   keepImages: boolean;
   /** Encoder engine. Default `faceapi`. Env FACE_ENCODE_ENCODER. */
   encoder: EncoderEngine;
+  /** Face detector of the faceapi engine: `ssd_mobilenetv1` (accurate) or `tiny_face_detector` (fast). Default ssd_mobilenetv1. Env FACE_ENCODE_DETECTOR. */
+  detector: 'ssd_mobilenetv1' | 'tiny_face_detector';
   /** Remote engine: URL of a service speaking POST /v1/selfie. Env FACE_ENCODE_REMOTE_URL. */
   remoteEncoderUrl: string | null;
   /** Remote engine: bearer token to send. Env FACE_ENCODE_REMOTE_TOKEN. */
@@ -88,6 +90,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   workers: availableParallelism(),
   keepImages: false,
   encoder: 'faceapi',
+  detector: 'ssd_mobilenetv1',
   remoteEncoderUrl: null,
   remoteEncoderToken: null,
   threshold: 0.6,

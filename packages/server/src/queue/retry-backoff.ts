@@ -8,13 +8,13 @@ export interface BackoffOptions {
 }
 
 /**
- * Exponential backoff with "equal jitter": half the exponential delay is fixed, half random, so
- * retries spread out without collapsing to zero. `attempt` is 1 for the first retry.
+ * Exponential backoff with "full jitter": a uniform delay in [0, min(max, base * 2^(attempt-1))), so
+ * many failing jobs spread out instead of retrying in lockstep. `attempt` is 1 for the first retry.
  */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
   const base = options.baseMs ?? 1000;
   const max = options.maxMs ?? 60_000;
   const random = options.random ?? Math.random;
-  const exp = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + random() * (exp / 2));
+  const ceiling = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
 }

@@ -18,7 +18,11 @@ interface JobRow {
   lease_token: string;
 }
 
-/** The embedded job queue: rows in SQLite, leased with a visibility timeout. */
+/**
+ * The embedded job queue: rows in SQLite, leased with a visibility timeout. A job whose lease
+ * expired is delivered again with the next attempt number, even past maxAttempts (its worker
+ * crashed before it could fail the job): workers treat `attempt > maxAttempts` as final.
+ */
 export class SqliteJobQueue implements JobQueue {
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
@@ -37,7 +41,7 @@ export class SqliteJobQueue implements JobQueue {
          WHERE id = (
            SELECT id FROM jobs
            WHERE dead = 0 AND run_at <= @now AND (leased_until IS NULL OR leased_until < @now)
-           ORDER BY run_at, created_at LIMIT 1
+           ORDER BY run_at, created_at, id LIMIT 1
          )
          RETURNING id, image_id, session_id, attempt, max_attempts, lease_token`,
       )
@@ -64,14 +68,19 @@ export class SqliteJobQueue implements JobQueue {
     this.#db.prepare('DELETE FROM jobs WHERE id = ? AND lease_token = ?').run(job.id, job.leaseToken);
   }
 
+  /**
+   * With a stale lease token nothing is written and the result is 'retry': the job belongs to
+   * another worker now, so the caller must not treat the image as finally failed.
+   */
   async fail(job: LeasedJob, reason: string, retryAt: number | null): Promise<'retry' | 'dead'> {
     const retry = retryAt !== null && job.attempt < job.maxAttempts;
-    this.#db
+    const result = this.#db
       .prepare(
         `UPDATE jobs SET lease_token = NULL, leased_until = NULL, worker_id = NULL, last_error = ?, dead = ?, run_at = ?
-         WHERE id = ? AND lease_token = ?`,
+         WHERE id = ? AND lease_token = ? AND dead = 0`,
       )
       .run(reason, retry ? 0 : 1, retry ? retryAt : this.#now(), job.id, job.leaseToken);
+    if (result.changes === 0) return 'retry';
     return retry ? 'retry' : 'dead';
   }
 

@@ -11,8 +11,8 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array | null>;
   /** Deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
-  /** Every key, for orphan cleanup. */
-  list(): AsyncIterable<string>;
+  /** Every blob with when it was written, for orphan cleanup. */
+  list(): AsyncIterable<{ key: string; modifiedAt: number }>;
   /** Removes temp files older than `olderThanMs` left by crashed writes; returns how many. */
   sweepTemp(olderThanMs: number): Promise<number>;
   ping(): Promise<void>;

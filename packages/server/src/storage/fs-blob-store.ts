@@ -36,10 +36,14 @@ export class FsBlobStore implements BlobStore {
     let size = 0;
     try {
       const input = source instanceof Uint8Array ? Readable.from([source]) : source;
-      input.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-      });
-      await pipeline(input, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+      // Counting in the pipeline (not with a 'data' listener) keeps backpressure intact.
+      const count = async function* (chunks: AsyncIterable<Uint8Array>) {
+        for await (const chunk of chunks) {
+          size += chunk.length;
+          yield chunk;
+        }
+      };
+      await pipeline(input, count, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
       const handle = await open(temp, 'r');
       try {
         await handle.sync();
@@ -68,7 +72,7 @@ export class FsBlobStore implements BlobStore {
     await rm(this.#path(key), { force: true });
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<{ key: string; modifiedAt: number }> {
     let entries;
     try {
       entries = await readdir(this.#dir, { recursive: true, withFileTypes: true });
@@ -80,7 +84,8 @@ export class FsBlobStore implements BlobStore {
       if (!entry.isFile()) continue;
       const key = relative(this.#dir, join(entry.parentPath, entry.name)).split(sep).join('/');
       if (key.startsWith(`${TEMP}/`)) continue;
-      yield key;
+      const info = await stat(join(entry.parentPath, entry.name)).catch(() => null);
+      if (info) yield { key, modifiedAt: info.mtimeMs };
     }
   }
 

@@ -69,6 +69,8 @@ export interface MetadataStore {
 
   createWebhook(record: Omit<WebhookRecord, 'attempts' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>): Promise<void>;
   getWebhook(sessionId: string): Promise<WebhookRecord | null>;
+  /** The session's webhook signing secret, for the dispatcher (no owner check: internal). */
+  getWebhookSecret(sessionId: string): Promise<string | null>;
   updateWebhook(eventId: string, patch: Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>): Promise<void>;
   listDueWebhooks(now: number, limit: number): Promise<WebhookRecord[]>;
 

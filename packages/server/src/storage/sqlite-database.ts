@@ -16,20 +16,37 @@ export interface OpenSqliteOptions {
 export function openSqliteDatabase(options: OpenSqliteOptions): SqliteDatabase {
   mkdirSync(dirname(options.path), { recursive: true });
   const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-  migrate(db);
+  try {
+    // busy_timeout first: switching to WAL needs a lock another process may hold.
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }
 
-/** Applies pending migrations; `user_version` records the schema version. */
-export function migrate(db: SqliteDatabase): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (const migration of SQLITE_MIGRATIONS) {
-    if (migration.version <= current) continue;
+/** A versioned schema change; see `sqlite-migrations.ts`. */
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Applies pending migrations in order, each in its own IMMEDIATE transaction; `user_version`
+ * records the schema version. Returns the version reached.
+ */
+export function migrate(db: SqliteDatabase, migrations: ReadonlyArray<SqliteMigration> = SQLITE_MIGRATIONS): number {
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     db.transaction(() => {
+      // Re-read under the write lock: another process may have applied it since.
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (migration.version <= current) return;
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
     }).immediate();

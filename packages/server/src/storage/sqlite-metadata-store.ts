@@ -166,8 +166,8 @@ export class SqliteMetadataStore implements MetadataStore {
   async listSessions(userId: string, q: ListSessionsQuery): Promise<SessionRecord[]> {
     const where = ['user_id = @userId'];
     if (q.cursor) where.push('(created_at < @cAt OR (created_at = @cAt AND id < @cId))');
-    if (q.state === 'expired') where.push(`expires_at < @now AND state != 'completed'`);
-    else if (q.state === 'completed') where.push(`state = 'completed'`);
+    // `expired` is derived: past expires_at, whatever the stored state; the other filters exclude it.
+    if (q.state === 'expired') where.push('expires_at < @now');
     else if (q.state) where.push('state = @state AND expires_at >= @now');
     const rows = this.#db
       .prepare(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`)
@@ -407,6 +407,13 @@ export class SqliteMetadataStore implements MetadataStore {
   async getWebhook(sessionId: string): Promise<WebhookRecord | null> {
     const row = this.#db.prepare('SELECT * FROM webhooks WHERE session_id = ?').get(sessionId) as WebhookRow | undefined;
     return row ? toWebhook(row) : null;
+  }
+
+  async getWebhookSecret(sessionId: string): Promise<string | null> {
+    const row = this.#db.prepare('SELECT webhook_secret FROM sessions WHERE id = ?').get(sessionId) as
+      | { webhook_secret: string | null }
+      | undefined;
+    return row?.webhook_secret ?? null;
   }
 
   async updateWebhook(

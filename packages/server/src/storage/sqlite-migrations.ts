@@ -1,5 +1,7 @@
+import type { SqliteMigration } from './sqlite-database.js';
+
 /** Versioned schema changes, applied in order, each in its own transaction. Never edit a shipped one. */
-export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
   {
     version: 1,
     name: 'initial schema',

@@ -1,0 +1,533 @@
+// The behaviour every MetadataStore adapter must have. An adapter's test file calls
+// `metadataStoreConformance(name, factory)`; the factory gives each test a fresh, empty store.
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MetadataStore, NewImage } from '../../src/storage/metadata-store.js';
+import type { FaceRecord, SessionRecord } from '../../src/storage/records.js';
+
+export interface MetadataStoreFixture {
+  store: MetadataStore;
+  cleanup(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
+const HOUR = 3_600_000;
+
+export function sampleFace(seed = 1): FaceRecord {
+  return {
+    box: { x: 10 * seed, y: 20, width: 120, height: 140 },
+    score: 0.987654321,
+    landmarks: Array.from({ length: 68 }, (_, i) => ({ x: i + 0.25, y: i * 2 + 0.5 })),
+    // Awkward floats, so a lossy storage format would show.
+    encoding: Array.from({ length: 128 }, (_, i) => Math.sin(i * seed) / 3),
+    quality: { face_px: 140, brightness: 0.51, sharpness: 0.32, yaw: -3.5, roll: 1.25 },
+  };
+}
+
+export async function createSession(
+  store: MetadataStore,
+  opts: { userId?: string; now?: number; ttlSeconds?: number; id?: string; callbackUrl?: string | null } = {},
+): Promise<SessionRecord> {
+  return store.createSession({
+    id: opts.id ?? randomUUID(),
+    userId: opts.userId ?? 'user-a',
+    ttlSeconds: opts.ttlSeconds ?? 3600,
+    vendorData: 'vendor-1',
+    callbackUrl: opts.callbackUrl ?? null,
+    webhookSecret: opts.callbackUrl ? 'whsec_test' : null,
+    now: opts.now ?? T0,
+  });
+}
+
+export function newImage(session: { id: string; userId: string }, overrides: Partial<NewImage> = {}): NewImage {
+  const id = overrides.id ?? randomUUID();
+  return {
+    id,
+    userId: session.userId,
+    sessionId: session.id,
+    imageName: 'selfie.jpg',
+    contentType: 'image/jpeg',
+    sizeBytes: 1234,
+    sha256: 'a'.repeat(64),
+    blobKey: `images/${session.id}/${id}`,
+    maxImages: 5,
+    maxAttempts: 3,
+    now: T0 + 1000,
+    ...overrides,
+  };
+}
+
+export async function addImageOk(store: MetadataStore, session: { id: string; userId: string }, overrides: Partial<NewImage> = {}) {
+  const result = await store.addImage(newImage(session, overrides));
+  if (!result.ok) throw new Error(`addImage refused: ${result.reason}`);
+  return result.image;
+}
+
+export function metadataStoreConformance(name: string, factory: () => Promise<MetadataStoreFixture>): void {
+  describe(`MetadataStore conformance: ${name}`, () => {
+    let fixture: MetadataStoreFixture;
+    let store: MetadataStore;
+
+    beforeEach(async () => {
+      fixture = await factory();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    describe('sessions', () => {
+      it('creates a session and reads it back only for its owner', async () => {
+        const created = await createSession(store, { ttlSeconds: 600, callbackUrl: 'https://example.com/hook' });
+        expect(created).toMatchObject({
+          userId: 'user-a',
+          state: 'open',
+          createdAt: T0,
+          expiresAt: T0 + 600_000,
+          vendorData: 'vendor-1',
+          callbackUrl: 'https://example.com/hook',
+          webhookSecret: 'whsec_test',
+          imageCount: 0,
+        });
+        expect(await store.getSession('user-a', created.id)).toEqual(created);
+        expect(await store.getSession('user-b', created.id)).toBeNull();
+        expect(await store.getSession('user-a', randomUUID())).toBeNull();
+      });
+
+      it('lists newest first and pages with a cursor without gaps or repeats', async () => {
+        // Two sessions share a timestamp, so the id must break the tie.
+        const times = [T0, T0 + 1, T0 + 1, T0 + 2, T0 + 3, T0 + 4, T0 + 5];
+        const created: SessionRecord[] = [];
+        for (const now of times) created.push(await createSession(store, { now }));
+        await createSession(store, { userId: 'user-b', now: T0 + 10 });
+
+        const expected = [...created]
+          .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+          .map((s) => s.id);
+
+        const seen: string[] = [];
+        let cursor: { createdAt: number; id: string } | null = null;
+        for (let page = 0; page < 10; page++) {
+          const items: SessionRecord[] = await store.listSessions('user-a', { limit: 3, cursor, state: null, now: T0 });
+          expect(items.length).toBeLessThanOrEqual(3);
+          seen.push(...items.map((s) => s.id));
+          const last = items.at(-1);
+          if (items.length < 3 || !last) break;
+          cursor = { createdAt: last.createdAt, id: last.id };
+        }
+        expect(seen).toEqual(expected);
+      });
+
+      it('filters by state, with expired derived from expiresAt', async () => {
+        const open = await createSession(store, { now: T0 });
+        const processing = await createSession(store, { now: T0 + 1 });
+        await addImageOk(store, processing);
+        const completed = await createSession(store, { now: T0 + 2 });
+        const image = await addImageOk(store, completed);
+        await store.finishImage({
+          imageId: image.id,
+          attemptKey: `${image.id}:1`,
+          now: T0 + 2000,
+          outcome: { status: 'done', width: 640, height: 480, faces: [] },
+        });
+        const expired = await createSession(store, { now: T0 - 2 * HOUR, ttlSeconds: 60 });
+        const now = T0 + 5000;
+
+        const ids = async (state: 'open' | 'processing' | 'completed' | 'expired' | null) =>
+          (await store.listSessions('user-a', { limit: 100, cursor: null, state, now })).map((s) => s.id);
+
+        expect(await ids('open')).toEqual([open.id]);
+        expect(await ids('processing')).toEqual([processing.id]);
+        expect(await ids('completed')).toEqual([completed.id]);
+        expect(await ids('expired')).toEqual([expired.id]);
+        expect(await ids(null)).toHaveLength(4);
+        // Once past expiry, even a completed session counts as expired only.
+        const later = completed.expiresAt + 1;
+        const expiredLater = await store.listSessions('user-a', { limit: 100, cursor: null, state: 'expired', now: later });
+        expect(expiredLater.map((s) => s.id)).toContain(completed.id);
+        const completedLater = await store.listSessions('user-a', { limit: 100, cursor: null, state: 'completed', now: later });
+        expect(completedLater).toEqual([]);
+      });
+
+      it('never lists another user’s sessions', async () => {
+        await createSession(store, { userId: 'user-b' });
+        expect(await store.listSessions('user-a', { limit: 10, cursor: null, state: null, now: T0 })).toEqual([]);
+      });
+    });
+
+    describe('images', () => {
+      it('adds an image with its fields and counts it on the session', async () => {
+        const session = await createSession(store);
+        const input = newImage(session, { imageName: 'me.png', contentType: 'image/png', sizeBytes: 99 });
+        const result = await store.addImage(input);
+        expect(result.ok).toBe(true);
+        if (!result.ok) return;
+        expect(result.image).toMatchObject({
+          id: input.id,
+          sessionId: session.id,
+          userId: 'user-a',
+          imageName: 'me.png',
+          contentType: 'image/png',
+          sizeBytes: 99,
+          sha256: input.sha256,
+          width: null,
+          height: null,
+          status: 'queued',
+          error: null,
+          createdAt: input.now,
+          completedAt: null,
+          blobKey: input.blobKey,
+          faces: [],
+        });
+        expect(await store.getImage('user-a', session.id, input.id)).toEqual(result.image);
+        expect((await store.getSession('user-a', session.id))?.imageCount).toBe(1);
+      });
+
+      it('accepts exactly maxImages of 10 concurrent uploads to one session', async () => {
+        const session = await createSession(store);
+        const results = await Promise.all(Array.from({ length: 10 }, () => store.addImage(newImage(session))));
+        expect(results.filter((r) => r.ok)).toHaveLength(5);
+        expect(results.filter((r) => !r.ok && r.reason === 'too_many_images')).toHaveLength(5);
+        expect(await store.listImages('user-a', session.id)).toHaveLength(5);
+        expect((await store.getSession('user-a', session.id))?.imageCount).toBe(5);
+      });
+
+      it('refuses uploads to a missing, foreign or expired session', async () => {
+        const session = await createSession(store, { ttlSeconds: 60 });
+        expect(await store.addImage(newImage({ id: randomUUID(), userId: 'user-a' }))).toEqual({
+          ok: false,
+          reason: 'session_not_found',
+        });
+        expect(await store.addImage(newImage({ id: session.id, userId: 'user-b' }))).toEqual({
+          ok: false,
+          reason: 'session_not_found',
+        });
+        expect(await store.addImage(newImage(session, { now: session.expiresAt + 1 }))).toEqual({
+          ok: false,
+          reason: 'session_expired',
+        });
+        expect((await store.getSession('user-a', session.id))?.imageCount).toBe(0);
+      });
+
+      it('hides images from other users', async () => {
+        const session = await createSession(store);
+        const image = await addImageOk(store, session);
+        expect(await store.getImage('user-b', session.id, image.id)).toBeNull();
+        expect(await store.getImage('user-a', randomUUID(), image.id)).toBeNull();
+        expect(await store.listImages('user-b', session.id)).toEqual([]);
+      });
+
+      it('lists images in upload order', async () => {
+        const session = await createSession(store);
+        const a = await addImageOk(store, session, { now: T0 + 1 });
+        const b = await addImageOk(store, session, { now: T0 + 2 });
+        const c = await addImageOk(store, session, { now: T0 + 3 });
+        expect((await store.listImages('user-a', session.id)).map((i) => i.id)).toEqual([a.id, b.id, c.id]);
+      });
+
+      it('moves the session open → processing → completed as images finish', async () => {
+        const session = await createSession(store);
+        expect(session.state).toBe('open');
+        const first = await addImageOk(store, session);
+        const second = await addImageOk(store, session);
+        expect((await store.getSession('user-a', session.id))?.state).toBe('processing');
+
+        await store.markImageProcessing(first.id);
+        expect((await store.getImage('user-a', session.id, first.id))?.status).toBe('processing');
+
+        const r1 = await store.finishImage({
+          imageId: first.id,
+          attemptKey: `${first.id}:1`,
+          now: T0 + 5000,
+          outcome: { status: 'done', width: 640, height: 480, faces: [sampleFace(1), sampleFace(2)] },
+        });
+        expect(r1).toEqual({ written: true, sessionId: session.id, sessionCompleted: false });
+        expect((await store.getSession('user-a', session.id))?.state).toBe('processing');
+
+        const r2 = await store.finishImage({
+          imageId: second.id,
+          attemptKey: `${second.id}:3`,
+          now: T0 + 6000,
+          outcome: { status: 'failed', error: { code: 'invalid_image', message: 'Not an image.' } },
+        });
+        expect(r2).toEqual({ written: true, sessionId: session.id, sessionCompleted: true });
+        expect((await store.getSession('user-a', session.id))?.state).toBe('completed');
+
+        const done = await store.getImage('user-a', session.id, first.id);
+        expect(done).toMatchObject({ status: 'done', width: 640, height: 480, completedAt: T0 + 5000, error: null });
+        expect(done?.faces).toEqual([sampleFace(1), sampleFace(2)]);
+        const failed = await store.getImage('user-a', session.id, second.id);
+        expect(failed).toMatchObject({
+          status: 'failed',
+          error: { code: 'invalid_image', message: 'Not an image.' },
+          completedAt: T0 + 6000,
+          faces: [],
+        });
+
+        // A later upload reopens the work.
+        await addImageOk(store, session);
+        expect((await store.getSession('user-a', session.id))?.state).toBe('processing');
+      });
+
+      it('writes an outcome once: a redelivered job is a duplicate', async () => {
+        const session = await createSession(store);
+        const image = await addImageOk(store, session);
+        const finish = (attemptKey: string, faces: FaceRecord[]) =>
+          store.finishImage({
+            imageId: image.id,
+            attemptKey,
+            now: T0 + 9000,
+            outcome: { status: 'done', width: 10, height: 10, faces },
+          });
+        expect(await finish(`${image.id}:1`, [sampleFace(1)])).toMatchObject({ written: true, sessionCompleted: true });
+        expect(await finish(`${image.id}:1`, [sampleFace(2)])).toEqual({ written: false, reason: 'duplicate' });
+        expect(await finish(`${image.id}:2`, [sampleFace(3)])).toEqual({ written: false, reason: 'duplicate' });
+        expect((await store.getImage('user-a', session.id, image.id))?.faces).toEqual([sampleFace(1)]);
+      });
+
+      it('writes nothing for an image whose session is gone', async () => {
+        const session = await createSession(store);
+        const image = await addImageOk(store, session);
+        expect(await store.getImageForJob(image.id)).toMatchObject({ id: image.id, userId: 'user-a' });
+        await store.deleteSession('user-a', session.id);
+        expect(await store.getImageForJob(image.id)).toBeNull();
+        expect(
+          await store.finishImage({
+            imageId: image.id,
+            attemptKey: `${image.id}:1`,
+            now: T0,
+            outcome: { status: 'done', width: 1, height: 1, faces: [sampleFace()] },
+          }),
+        ).toEqual({ written: false, reason: 'gone' });
+        expect(await store.getSession('user-a', session.id)).toBeNull();
+      });
+
+      it('forgets a blob key once the blob was deleted', async () => {
+        const session = await createSession(store);
+        const kept = await addImageOk(store, session);
+        const cleared = await addImageOk(store, session);
+        await store.clearImageBlob(cleared.id);
+        expect((await store.getImage('user-a', session.id, cleared.id))?.blobKey).toBeNull();
+        const referenced = await store.listReferencedBlobKeys();
+        expect(referenced.has(kept.blobKey as string)).toBe(true);
+        expect(referenced.has(cleared.blobKey as string)).toBe(false);
+        expect(await store.deleteSession('user-a', session.id)).toEqual({ blobKeys: [kept.blobKey] });
+      });
+    });
+
+    describe('deleting sessions', () => {
+      it('erases the session and everything in it, only for its owner', async () => {
+        const session = await createSession(store, { callbackUrl: 'https://example.com/hook' });
+        const other = await createSession(store);
+        const images = [await addImageOk(store, session), await addImageOk(store, session)];
+        const otherImage = await addImageOk(store, other);
+        await store.beginIdempotency({
+          userId: 'user-a',
+          key: 'k1',
+          sessionId: session.id,
+          requestHash: 'h1',
+          ttlMs: HOUR,
+          now: T0,
+        });
+        await store.completeIdempotency('user-a', 'k1', 201, '{"faces":[]}');
+        await store.createWebhook({
+          eventId: randomUUID(),
+          sessionId: session.id,
+          url: 'https://example.com/hook',
+          payload: '{}',
+          status: 'pending',
+          nextAttemptAt: T0,
+        });
+
+        expect(await store.deleteSession('user-b', session.id)).toBeNull();
+        expect(await store.getSession('user-a', session.id)).not.toBeNull();
+
+        const deleted = await store.deleteSession('user-a', session.id);
+        expect(deleted?.blobKeys.sort()).toEqual(images.map((i) => i.blobKey).sort());
+
+        expect(await store.getSession('user-a', session.id)).toBeNull();
+        for (const image of images) {
+          expect(await store.getImage('user-a', session.id, image.id)).toBeNull();
+          expect(await store.getImageForJob(image.id)).toBeNull();
+        }
+        expect(await store.listImages('user-a', session.id)).toEqual([]);
+        expect(await store.getWebhook(session.id)).toBeNull();
+        expect(await store.listDueWebhooks(T0 + HOUR, 10)).toEqual([]);
+        // The replayable response (it may hold encodings) is gone too.
+        expect(
+          await store.beginIdempotency({
+            userId: 'user-a',
+            key: 'k1',
+            sessionId: session.id,
+            requestHash: 'h1',
+            ttlMs: HOUR,
+            now: T0 + 1,
+          }),
+        ).toEqual({ state: 'new' });
+        const referenced = await store.listReferencedBlobKeys();
+        for (const image of images) expect(referenced.has(image.blobKey as string)).toBe(false);
+        expect(referenced.has(otherImage.blobKey as string)).toBe(true);
+
+        // The other session is untouched; a second delete finds nothing.
+        expect(await store.getImage('user-a', other.id, otherImage.id)).not.toBeNull();
+        expect(await store.deleteSession('user-a', session.id)).toBeNull();
+      });
+    });
+
+    describe('idempotency', () => {
+      const begin = (s: MetadataStore, requestHash: string, now: number, userId = 'user-a', key = 'key-1') =>
+        s.beginIdempotency({ userId, key, sessionId: 'session-1', requestHash, ttlMs: 60_000, now });
+
+      it('claims, reports in-flight and mismatch, then replays the stored response', async () => {
+        expect(await begin(store, 'hash-1', T0)).toEqual({ state: 'new' });
+        expect(await begin(store, 'hash-1', T0 + 1)).toEqual({ state: 'in_flight' });
+        expect(await begin(store, 'hash-2', T0 + 1)).toEqual({ state: 'mismatch' });
+        await store.completeIdempotency('user-a', 'key-1', 201, '{"image_id":"x"}');
+        expect(await begin(store, 'hash-1', T0 + 2)).toEqual({ state: 'replay', statusCode: 201, body: '{"image_id":"x"}' });
+        expect(await begin(store, 'hash-2', T0 + 2)).toEqual({ state: 'mismatch' });
+        // Keys are per user.
+        expect(await begin(store, 'hash-2', T0 + 2, 'user-b')).toEqual({ state: 'new' });
+      });
+
+      it('forgets a record after its ttl and when purged', async () => {
+        expect(await begin(store, 'hash-1', T0)).toEqual({ state: 'new' });
+        await store.completeIdempotency('user-a', 'key-1', 201, '{}');
+        expect(await begin(store, 'hash-2', T0 + 60_001)).toEqual({ state: 'new' });
+
+        await begin(store, 'hash-1', T0, 'user-a', 'key-2');
+        await begin(store, 'hash-1', T0 + 120_000, 'user-a', 'key-3');
+        expect(await store.purgeIdempotency(T0 + 120_000)).toBe(2);
+        expect(await begin(store, 'hash-9', T0 + 120_001, 'user-a', 'key-3')).toEqual({ state: 'mismatch' });
+      });
+
+      it('drops an abandoned in-flight claim but never a completed one', async () => {
+        await begin(store, 'hash-1', T0);
+        await store.abandonIdempotency('user-a', 'key-1');
+        expect(await begin(store, 'hash-2', T0 + 1)).toEqual({ state: 'new' });
+        await store.completeIdempotency('user-a', 'key-1', 200, 'body');
+        await store.abandonIdempotency('user-a', 'key-1');
+        expect(await begin(store, 'hash-2', T0 + 2)).toEqual({ state: 'replay', statusCode: 200, body: 'body' });
+      });
+    });
+
+    describe('api keys', () => {
+      it('finds active keys by hash, lists them and revokes them', async () => {
+        const created = await store.createApiKey({ id: 'key-id-1', userId: 'user-a', prefix: 'fe_abc', hash: 'h'.repeat(64) });
+        expect(created).toMatchObject({ id: 'key-id-1', userId: 'user-a', prefix: 'fe_abc', revokedAt: null, lastUsedAt: null });
+        expect(created).not.toHaveProperty('hash');
+        await store.createApiKey({ id: 'key-id-2', userId: 'user-b', prefix: 'fe_def', hash: 'g'.repeat(64) });
+
+        expect(await store.findApiKeyByHash('h'.repeat(64))).toMatchObject({ id: 'key-id-1', userId: 'user-a' });
+        expect(await store.findApiKeyByHash('x'.repeat(64))).toBeNull();
+        const listed = await store.listApiKeys();
+        expect(listed.map((k) => k.id).sort()).toEqual(['key-id-1', 'key-id-2']);
+        expect(listed.find((k) => k.id === 'key-id-1')?.lastUsedAt).not.toBeNull();
+        for (const key of listed) expect(JSON.stringify(key)).not.toContain('h'.repeat(64));
+
+        expect(await store.revokeApiKey('key-id-1')).toBe(true);
+        expect(await store.revokeApiKey('key-id-1')).toBe(false);
+        expect(await store.revokeApiKey('missing')).toBe(false);
+        expect(await store.findApiKeyByHash('h'.repeat(64))).toBeNull();
+        expect((await store.listApiKeys()).find((k) => k.id === 'key-id-1')?.revokedAt).not.toBeNull();
+        expect(await store.findApiKeyByHash('g'.repeat(64))).toMatchObject({ id: 'key-id-2' });
+      });
+    });
+
+    describe('webhooks', () => {
+      it('lists due pending deliveries and applies updates', async () => {
+        const s1 = await createSession(store);
+        const s2 = await createSession(store);
+        const s3 = await createSession(store);
+        await store.createWebhook({
+          eventId: 'evt-1',
+          sessionId: s1.id,
+          url: 'https://example.com/1',
+          payload: '{"type":"session.completed"}',
+          status: 'pending',
+          nextAttemptAt: T0,
+        });
+        await store.createWebhook({
+          eventId: 'evt-2',
+          sessionId: s2.id,
+          url: 'https://example.com/2',
+          payload: '{}',
+          status: 'pending',
+          nextAttemptAt: T0 + HOUR,
+        });
+        await store.createWebhook({
+          eventId: 'evt-3',
+          sessionId: s3.id,
+          url: 'https://example.com/3',
+          payload: '{}',
+          status: 'pending',
+          nextAttemptAt: T0 + 10,
+        });
+
+        expect(await store.getWebhook(s1.id)).toEqual({
+          eventId: 'evt-1',
+          sessionId: s1.id,
+          url: 'https://example.com/1',
+          payload: '{"type":"session.completed"}',
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: T0,
+          lastAttemptAt: null,
+          lastStatusCode: null,
+          lastError: null,
+        });
+        expect((await store.listDueWebhooks(T0 + 100, 10)).map((w) => w.eventId)).toEqual(['evt-1', 'evt-3']);
+        expect(await store.listDueWebhooks(T0 + 100, 1)).toHaveLength(1);
+
+        await store.updateWebhook('evt-1', {
+          status: 'failed',
+          attempts: 1,
+          lastAttemptAt: T0 + 50,
+          lastStatusCode: 503,
+          lastError: 'Service Unavailable',
+          nextAttemptAt: T0 + 2 * HOUR,
+        });
+        expect(await store.getWebhook(s1.id)).toMatchObject({
+          status: 'failed',
+          attempts: 1,
+          lastAttemptAt: T0 + 50,
+          lastStatusCode: 503,
+          lastError: 'Service Unavailable',
+          nextAttemptAt: T0 + 2 * HOUR,
+        });
+        await store.updateWebhook('evt-3', { status: 'delivered', attempts: 1, nextAttemptAt: null });
+        expect((await store.listDueWebhooks(T0 + 3 * HOUR, 10)).map((w) => w.eventId)).toEqual(['evt-2']);
+        expect(await store.getWebhook(randomUUID())).toBeNull();
+      });
+    });
+
+    describe('cleanup', () => {
+      it('lists expired sessions oldest first with their blob keys, and purges them', async () => {
+        const older = await createSession(store, { now: T0 - 3 * HOUR, ttlSeconds: 60 });
+        const old = await createSession(store, { userId: 'user-b', now: T0 - 2 * HOUR, ttlSeconds: 60 });
+        const live = await createSession(store, { now: T0, ttlSeconds: 3600 });
+        const image = await addImageOk(store, older, { now: T0 - 3 * HOUR });
+        await addImageOk(store, live);
+
+        const expired = await store.listExpiredSessions(T0, 10);
+        expect(expired).toEqual([
+          { id: older.id, blobKeys: [image.blobKey] },
+          { id: old.id, blobKeys: [] },
+        ]);
+        expect(await store.listExpiredSessions(T0, 1)).toHaveLength(1);
+
+        for (const s of expired) await store.purgeSession(s.id);
+        expect(await store.listExpiredSessions(T0, 10)).toEqual([]);
+        expect(await store.getSession('user-a', older.id)).toBeNull();
+        expect(await store.getSession('user-b', old.id)).toBeNull();
+        expect(await store.getImageForJob(image.id)).toBeNull();
+        expect(await store.getSession('user-a', live.id)).not.toBeNull();
+        // Purging a missing session is harmless.
+        await store.purgeSession(randomUUID());
+      });
+
+      it('answers ping', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}
