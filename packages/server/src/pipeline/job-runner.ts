@@ -10,8 +10,8 @@ import type { MetadataStore } from '../storage/metadata-store.js';
 import type { ImageEvents } from './image-events.js';
 
 export interface JobMetrics {
-  jobsProcessed: { inc(labels?: Record<string, string>): void };
-  jobsFailed: { inc(labels?: Record<string, string>): void };
+  jobsProcessed: { inc(labels: { outcome: string }): void };
+  jobsFailed: { inc(labels: { code: string }): void };
   encodeDuration: { observe(value: number): void };
 }
 

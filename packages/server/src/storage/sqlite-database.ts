@@ -41,7 +41,10 @@ export interface SqliteMigration {
  * Applies pending migrations in order, each in its own IMMEDIATE transaction; `user_version`
  * records the schema version. Returns the version reached.
  */
-export function migrate(db: SqliteDatabase, migrations: ReadonlyArray<SqliteMigration> = SQLITE_MIGRATIONS): number {
+export function migrate(
+  db: SqliteDatabase,
+  migrations: ReadonlyArray<SqliteMigration> = SQLITE_MIGRATIONS,
+): number {
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     db.transaction(() => {
       // Re-read under the write lock: another process may have applied it since.

@@ -157,9 +157,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getSession(userId: string, sessionId: string): Promise<SessionRecord | null> {
-    const row = this.#db.prepare('SELECT * FROM sessions WHERE id = ? AND user_id = ?').get(sessionId, userId) as
-      | SessionRow
-      | undefined;
+    const row = this.#db
+      .prepare('SELECT * FROM sessions WHERE id = ? AND user_id = ?')
+      .get(sessionId, userId) as SessionRow | undefined;
     return row ? toSession(row) : null;
   }
 
@@ -170,7 +170,9 @@ export class SqliteMetadataStore implements MetadataStore {
     if (q.state === 'expired') where.push('expires_at < @now');
     else if (q.state) where.push('state = @state AND expires_at >= @now');
     const rows = this.#db
-      .prepare(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`)
+      .prepare(
+        `SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      )
       .all({
         userId,
         cAt: q.cursor?.createdAt ?? 0,
@@ -185,7 +187,9 @@ export class SqliteMetadataStore implements MetadataStore {
   async deleteSession(userId: string, sessionId: string): Promise<{ blobKeys: string[] } | null> {
     return this.#db
       .transaction(() => {
-        const owned = this.#db.prepare('SELECT id FROM sessions WHERE id = ? AND user_id = ?').get(sessionId, userId);
+        const owned = this.#db
+          .prepare('SELECT id FROM sessions WHERE id = ? AND user_id = ?')
+          .get(sessionId, userId);
         if (!owned) return null;
         return { blobKeys: this.#purge(sessionId) };
       })
@@ -195,7 +199,9 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Deletes every row of a session; returns its blob keys. Runs inside a transaction. */
   #purge(sessionId: string): string[] {
     const keys = (
-      this.#db.prepare('SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL').all(sessionId) as Array<{
+      this.#db
+        .prepare('SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL')
+        .all(sessionId) as Array<{
         blob_key: string;
       }>
     ).map((r) => r.blob_key);
@@ -281,17 +287,22 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async markImageProcessing(imageId: string): Promise<void> {
-    this.#db.prepare(`UPDATE images SET status = 'processing' WHERE id = ? AND status = 'queued'`).run(imageId);
+    this.#db
+      .prepare(`UPDATE images SET status = 'processing' WHERE id = ? AND status = 'queued'`)
+      .run(imageId);
   }
 
   async finishImage(input: FinishImage): Promise<FinishImageResult> {
     return this.#db
       .transaction((): FinishImageResult => {
         const image = this.#db
-          .prepare('SELECT i.status, i.session_id FROM images i JOIN sessions s ON s.id = i.session_id WHERE i.id = ?')
+          .prepare(
+            'SELECT i.status, i.session_id FROM images i JOIN sessions s ON s.id = i.session_id WHERE i.id = ?',
+          )
           .get(input.imageId) as { status: string; session_id: string } | undefined;
         if (!image) return { written: false, reason: 'gone' };
-        if (image.status === 'done' || image.status === 'failed') return { written: false, reason: 'duplicate' };
+        if (image.status === 'done' || image.status === 'failed')
+          return { written: false, reason: 'duplicate' };
         const o = input.outcome;
         this.#db
           .prepare(
@@ -311,10 +322,13 @@ export class SqliteMetadataStore implements MetadataStore {
             key: input.attemptKey,
           });
         const pending = this.#db
-          .prepare(`SELECT COUNT(*) AS n FROM images WHERE session_id = ? AND status IN ('queued', 'processing')`)
+          .prepare(
+            `SELECT COUNT(*) AS n FROM images WHERE session_id = ? AND status IN ('queued', 'processing')`,
+          )
           .get(image.session_id) as { n: number };
         const completed = pending.n === 0;
-        if (completed) this.#db.prepare(`UPDATE sessions SET state = 'completed' WHERE id = ?`).run(image.session_id);
+        if (completed)
+          this.#db.prepare(`UPDATE sessions SET state = 'completed' WHERE id = ?`).run(image.session_id);
         return { written: true, sessionId: image.session_id, sessionCompleted: completed };
       })
       .immediate();
@@ -335,7 +349,9 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#db
       .transaction((): IdempotencyBegin => {
         const row = this.#db
-          .prepare('SELECT request_hash, status_code, body, expires_at FROM idempotency WHERE user_id = ? AND key = ?')
+          .prepare(
+            'SELECT request_hash, status_code, body, expires_at FROM idempotency WHERE user_id = ? AND key = ?',
+          )
           .get(input.userId, input.key) as
           | { request_hash: string; status_code: number | null; body: string | null; expires_at: number }
           | undefined;
@@ -362,31 +378,54 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async abandonIdempotency(userId: string, key: string): Promise<void> {
-    this.#db.prepare('DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status_code IS NULL').run(userId, key);
+    this.#db
+      .prepare('DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status_code IS NULL')
+      .run(userId, key);
   }
 
-  async createApiKey(input: { id: string; userId: string; prefix: string; hash: string }): Promise<ApiKeyRecord> {
-    const row = { id: input.id, user_id: input.userId, prefix: input.prefix, hash: input.hash, created_at: Date.now() };
+  async createApiKey(input: {
+    id: string;
+    userId: string;
+    prefix: string;
+    hash: string;
+  }): Promise<ApiKeyRecord> {
+    const row = {
+      id: input.id,
+      user_id: input.userId,
+      prefix: input.prefix,
+      hash: input.hash,
+      created_at: Date.now(),
+    };
     this.#db
-      .prepare('INSERT INTO api_keys (id, user_id, prefix, hash, created_at) VALUES (@id, @user_id, @prefix, @hash, @created_at)')
+      .prepare(
+        'INSERT INTO api_keys (id, user_id, prefix, hash, created_at) VALUES (@id, @user_id, @prefix, @hash, @created_at)',
+      )
       .run(row);
     return toApiKey({ ...row, revoked_at: null, last_used_at: null });
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
     const rows = this.#db
-      .prepare('SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at, id')
+      .prepare(
+        'SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at, id',
+      )
       .all() as ApiKeyRow[];
     return rows.map(toApiKey);
   }
 
   async revokeApiKey(id: string): Promise<boolean> {
-    return this.#db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id).changes > 0;
+    return (
+      this.#db
+        .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+        .run(Date.now(), id).changes > 0
+    );
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
     const row = this.#db
-      .prepare('SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE hash = ? AND revoked_at IS NULL')
+      .prepare(
+        'SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
+      )
       .get(hash) as ApiKeyRow | undefined;
     if (!row) return null;
     this.#db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(Date.now(), row.id);
@@ -405,14 +444,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getWebhook(sessionId: string): Promise<WebhookRecord | null> {
-    const row = this.#db.prepare('SELECT * FROM webhooks WHERE session_id = ?').get(sessionId) as WebhookRow | undefined;
+    const row = this.#db.prepare('SELECT * FROM webhooks WHERE session_id = ?').get(sessionId) as
+      WebhookRow | undefined;
     return row ? toWebhook(row) : null;
   }
 
   async getWebhookSecret(sessionId: string): Promise<string | null> {
     const row = this.#db.prepare('SELECT webhook_secret FROM sessions WHERE id = ?').get(sessionId) as
-      | { webhook_secret: string | null }
-      | undefined;
+      { webhook_secret: string | null } | undefined;
     return row?.webhook_secret ?? null;
   }
 
@@ -454,8 +493,13 @@ export class SqliteMetadataStore implements MetadataStore {
     const ids = this.#db
       .prepare('SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?')
       .all(now, limit) as Array<{ id: string }>;
-    const keys = this.#db.prepare('SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL');
-    return ids.map(({ id }) => ({ id, blobKeys: (keys.all(id) as Array<{ blob_key: string }>).map((r) => r.blob_key) }));
+    const keys = this.#db.prepare(
+      'SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL',
+    );
+    return ids.map(({ id }) => ({
+      id,
+      blobKeys: (keys.all(id) as Array<{ blob_key: string }>).map((r) => r.blob_key),
+    }));
   }
 
   async purgeSession(sessionId: string): Promise<void> {
@@ -463,7 +507,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listReferencedBlobKeys(): Promise<Set<string>> {
-    const rows = this.#db.prepare('SELECT blob_key FROM images WHERE blob_key IS NOT NULL').all() as Array<{ blob_key: string }>;
+    const rows = this.#db.prepare('SELECT blob_key FROM images WHERE blob_key IS NOT NULL').all() as Array<{
+      blob_key: string;
+    }>;
     return new Set(rows.map((r) => r.blob_key));
   }
 

@@ -39,7 +39,10 @@ export async function createSession(
   });
 }
 
-export function newImage(session: { id: string; userId: string }, overrides: Partial<NewImage> = {}): NewImage {
+export function newImage(
+  session: { id: string; userId: string },
+  overrides: Partial<NewImage> = {},
+): NewImage {
   const id = overrides.id ?? randomUUID();
   return {
     id,
@@ -57,7 +60,11 @@ export function newImage(session: { id: string; userId: string }, overrides: Par
   };
 }
 
-export async function addImageOk(store: MetadataStore, session: { id: string; userId: string }, overrides: Partial<NewImage> = {}) {
+export async function addImageOk(
+  store: MetadataStore,
+  session: { id: string; userId: string },
+  overrides: Partial<NewImage> = {},
+) {
   const result = await store.addImage(newImage(session, overrides));
   if (!result.ok) throw new Error(`addImage refused: ${result.reason}`);
   return result.image;
@@ -78,7 +85,10 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
 
     describe('sessions', () => {
       it('creates a session and reads it back only for its owner', async () => {
-        const created = await createSession(store, { ttlSeconds: 600, callbackUrl: 'https://example.com/hook' });
+        const created = await createSession(store, {
+          ttlSeconds: 600,
+          callbackUrl: 'https://example.com/hook',
+        });
         expect(created).toMatchObject({
           userId: 'user-a',
           state: 'open',
@@ -108,7 +118,12 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         const seen: string[] = [];
         let cursor: { createdAt: number; id: string } | null = null;
         for (let page = 0; page < 10; page++) {
-          const items: SessionRecord[] = await store.listSessions('user-a', { limit: 3, cursor, state: null, now: T0 });
+          const items: SessionRecord[] = await store.listSessions('user-a', {
+            limit: 3,
+            cursor,
+            state: null,
+            now: T0,
+          });
           expect(items.length).toBeLessThanOrEqual(3);
           seen.push(...items.map((s) => s.id));
           const last = items.at(-1);
@@ -143,15 +158,27 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect(await ids(null)).toHaveLength(4);
         // Once past expiry, even a completed session counts as expired only.
         const later = completed.expiresAt + 1;
-        const expiredLater = await store.listSessions('user-a', { limit: 100, cursor: null, state: 'expired', now: later });
+        const expiredLater = await store.listSessions('user-a', {
+          limit: 100,
+          cursor: null,
+          state: 'expired',
+          now: later,
+        });
         expect(expiredLater.map((s) => s.id)).toContain(completed.id);
-        const completedLater = await store.listSessions('user-a', { limit: 100, cursor: null, state: 'completed', now: later });
+        const completedLater = await store.listSessions('user-a', {
+          limit: 100,
+          cursor: null,
+          state: 'completed',
+          now: later,
+        });
         expect(completedLater).toEqual([]);
       });
 
       it('never lists another user’s sessions', async () => {
         await createSession(store, { userId: 'user-b' });
-        expect(await store.listSessions('user-a', { limit: 10, cursor: null, state: null, now: T0 })).toEqual([]);
+        expect(await store.listSessions('user-a', { limit: 10, cursor: null, state: null, now: T0 })).toEqual(
+          [],
+        );
       });
     });
 
@@ -185,7 +212,9 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
 
       it('accepts exactly maxImages of 10 concurrent uploads to one session', async () => {
         const session = await createSession(store);
-        const results = await Promise.all(Array.from({ length: 10 }, () => store.addImage(newImage(session))));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => store.addImage(newImage(session))),
+        );
         expect(results.filter((r) => r.ok)).toHaveLength(5);
         expect(results.filter((r) => !r.ok && r.reason === 'too_many_images')).toHaveLength(5);
         expect(await store.listImages('user-a', session.id)).toHaveLength(5);
@@ -254,7 +283,13 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect((await store.getSession('user-a', session.id))?.state).toBe('completed');
 
         const done = await store.getImage('user-a', session.id, first.id);
-        expect(done).toMatchObject({ status: 'done', width: 640, height: 480, completedAt: T0 + 5000, error: null });
+        expect(done).toMatchObject({
+          status: 'done',
+          width: 640,
+          height: 480,
+          completedAt: T0 + 5000,
+          error: null,
+        });
         expect(done?.faces).toEqual([sampleFace(1), sampleFace(2)]);
         const failed = await store.getImage('user-a', session.id, second.id);
         expect(failed).toMatchObject({
@@ -279,9 +314,18 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
             now: T0 + 9000,
             outcome: { status: 'done', width: 10, height: 10, faces },
           });
-        expect(await finish(`${image.id}:1`, [sampleFace(1)])).toMatchObject({ written: true, sessionCompleted: true });
-        expect(await finish(`${image.id}:1`, [sampleFace(2)])).toEqual({ written: false, reason: 'duplicate' });
-        expect(await finish(`${image.id}:2`, [sampleFace(3)])).toEqual({ written: false, reason: 'duplicate' });
+        expect(await finish(`${image.id}:1`, [sampleFace(1)])).toMatchObject({
+          written: true,
+          sessionCompleted: true,
+        });
+        expect(await finish(`${image.id}:1`, [sampleFace(2)])).toEqual({
+          written: false,
+          reason: 'duplicate',
+        });
+        expect(await finish(`${image.id}:2`, [sampleFace(3)])).toEqual({
+          written: false,
+          reason: 'duplicate',
+        });
         expect((await store.getImage('user-a', session.id, image.id))?.faces).toEqual([sampleFace(1)]);
       });
 
@@ -383,7 +427,11 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect(await begin(store, 'hash-1', T0 + 1)).toEqual({ state: 'in_flight' });
         expect(await begin(store, 'hash-2', T0 + 1)).toEqual({ state: 'mismatch' });
         await store.completeIdempotency('user-a', 'key-1', 201, '{"image_id":"x"}');
-        expect(await begin(store, 'hash-1', T0 + 2)).toEqual({ state: 'replay', statusCode: 201, body: '{"image_id":"x"}' });
+        expect(await begin(store, 'hash-1', T0 + 2)).toEqual({
+          state: 'replay',
+          statusCode: 201,
+          body: '{"image_id":"x"}',
+        });
         expect(await begin(store, 'hash-2', T0 + 2)).toEqual({ state: 'mismatch' });
         // Keys are per user.
         expect(await begin(store, 'hash-2', T0 + 2, 'user-b')).toEqual({ state: 'new' });
@@ -396,8 +444,9 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
 
         await begin(store, 'hash-1', T0, 'user-a', 'key-2');
         await begin(store, 'hash-1', T0 + 120_000, 'user-a', 'key-3');
-        expect(await store.purgeIdempotency(T0 + 120_000)).toBe(2);
-        expect(await begin(store, 'hash-9', T0 + 120_001, 'user-a', 'key-3')).toEqual({ state: 'mismatch' });
+        // key-1 (renewed, until T0+120 001) and key-2 (until T0+60 000) are past; key-3 lives on.
+        expect(await store.purgeIdempotency(T0 + 130_000)).toBe(2);
+        expect(await begin(store, 'hash-9', T0 + 130_001, 'user-a', 'key-3')).toEqual({ state: 'mismatch' });
       });
 
       it('drops an abandoned in-flight claim but never a completed one', async () => {
@@ -406,18 +455,41 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect(await begin(store, 'hash-2', T0 + 1)).toEqual({ state: 'new' });
         await store.completeIdempotency('user-a', 'key-1', 200, 'body');
         await store.abandonIdempotency('user-a', 'key-1');
-        expect(await begin(store, 'hash-2', T0 + 2)).toEqual({ state: 'replay', statusCode: 200, body: 'body' });
+        expect(await begin(store, 'hash-2', T0 + 2)).toEqual({
+          state: 'replay',
+          statusCode: 200,
+          body: 'body',
+        });
       });
     });
 
     describe('api keys', () => {
       it('finds active keys by hash, lists them and revokes them', async () => {
-        const created = await store.createApiKey({ id: 'key-id-1', userId: 'user-a', prefix: 'fe_abc', hash: 'h'.repeat(64) });
-        expect(created).toMatchObject({ id: 'key-id-1', userId: 'user-a', prefix: 'fe_abc', revokedAt: null, lastUsedAt: null });
+        const created = await store.createApiKey({
+          id: 'key-id-1',
+          userId: 'user-a',
+          prefix: 'fe_abc',
+          hash: 'h'.repeat(64),
+        });
+        expect(created).toMatchObject({
+          id: 'key-id-1',
+          userId: 'user-a',
+          prefix: 'fe_abc',
+          revokedAt: null,
+          lastUsedAt: null,
+        });
         expect(created).not.toHaveProperty('hash');
-        await store.createApiKey({ id: 'key-id-2', userId: 'user-b', prefix: 'fe_def', hash: 'g'.repeat(64) });
+        await store.createApiKey({
+          id: 'key-id-2',
+          userId: 'user-b',
+          prefix: 'fe_def',
+          hash: 'g'.repeat(64),
+        });
 
-        expect(await store.findApiKeyByHash('h'.repeat(64))).toMatchObject({ id: 'key-id-1', userId: 'user-a' });
+        expect(await store.findApiKeyByHash('h'.repeat(64))).toMatchObject({
+          id: 'key-id-1',
+          userId: 'user-a',
+        });
         expect(await store.findApiKeyByHash('x'.repeat(64))).toBeNull();
         const listed = await store.listApiKeys();
         expect(listed.map((k) => k.id).sort()).toEqual(['key-id-1', 'key-id-2']);
@@ -497,6 +569,11 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         await store.updateWebhook('evt-3', { status: 'delivered', attempts: 1, nextAttemptAt: null });
         expect((await store.listDueWebhooks(T0 + 3 * HOUR, 10)).map((w) => w.eventId)).toEqual(['evt-2']);
         expect(await store.getWebhook(randomUUID())).toBeNull();
+
+        const signed = await createSession(store, { callbackUrl: 'https://example.com/hook' });
+        expect(await store.getWebhookSecret(signed.id)).toBe('whsec_test');
+        expect(await store.getWebhookSecret(s1.id)).toBeNull();
+        expect(await store.getWebhookSecret(randomUUID())).toBeNull();
       });
     });
 

@@ -1,0 +1,14 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { MetadataStore } from '../storage/metadata-store.js';
+
+/** Keys are only ever stored as this hash; the key itself is shown once. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Creates a key for `userId`; returns the key (shown once) and its record. */
+export async function createApiKey(store: MetadataStore, userId: string) {
+  const key = `fe_${randomBytes(24).toString('base64url')}`;
+  const record = await store.createApiKey({ id: randomUUID(), userId, prefix: key.slice(0, 10), hash: hashApiKey(key) });
+  return { key, record };
+}

@@ -1,0 +1,60 @@
+import type { FastifyRequest } from 'fastify';
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { ServerConfig } from '../config.js';
+import { ApiError } from '../errors/error-catalog.js';
+import type { MetadataStore } from '../storage/metadata-store.js';
+import { hashApiKey } from './api-keys.js';
+
+export type Authenticator = (request: FastifyRequest) => Promise<string>;
+
+const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
+
+function bearer(request: FastifyRequest): string | null {
+  // Credentials come from the Authorization header only, never from the query string.
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+const unauthorized = (detail: string) => new ApiError('unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
+
+/** Returns a function that resolves the caller's user id or throws 401, per the configured mode. */
+export function createAuthenticator(config: ServerConfig, store: MetadataStore): Authenticator {
+  if (config.auth === 'demo') {
+    return async (request) => {
+      const user = request.headers['user_id'];
+      if (typeof user !== 'string' || !USER_ID.test(user)) {
+        throw unauthorized('Demo mode: send a user_id header (letters, digits, . _ @ : -).');
+      }
+      return user;
+    };
+  }
+  if (config.auth === 'jwt') {
+    let key: JWTVerifyGetKey | Uint8Array;
+    if (config.jwksUrl) key = createRemoteJWKSet(new URL(config.jwksUrl));
+    else if (config.jwtSecret) key = new TextEncoder().encode(config.jwtSecret);
+    else throw new Error('JWT auth needs a JWKS URL or a shared secret.');
+    return async (request) => {
+      const token = bearer(request);
+      if (!token) throw unauthorized('Send Authorization: Bearer <JWT>.');
+      try {
+        const { payload } = await jwtVerify(token, key as Uint8Array, {
+          issuer: config.jwtIssuer ?? undefined,
+          audience: config.jwtAudience ?? undefined,
+        });
+        if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Error('no usable sub');
+        return payload.sub;
+      } catch {
+        throw unauthorized('The token is invalid or expired.');
+      }
+    };
+  }
+  return async (request) => {
+    const token = bearer(request);
+    if (!token) throw unauthorized('Missing credentials. Send Authorization: Bearer <api key>.');
+    const key = await store.findApiKeyByHash(hashApiKey(token));
+    if (!key) throw unauthorized('The API key is invalid or revoked.');
+    return key.userId;
+  };
+}

@@ -1,0 +1,48 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobQueue } from '../queue/job-queue.js';
+
+/** One registry per app instance, so tests and several apps in one process never share counters. */
+export function createMetrics(queue: JobQueue) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'face_encode_' });
+  const httpDuration = new Histogram({
+    name: 'face_encode_http_request_duration_seconds',
+    help: 'HTTP request durations by route, method and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const jobsProcessed = new Counter({
+    name: 'face_encode_jobs_processed_total',
+    help: 'Encode jobs finished with a result.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const jobsFailed = new Counter({
+    name: 'face_encode_jobs_failed_total',
+    help: 'Encode jobs that failed for good, by error code.',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const encodeDuration = new Histogram({
+    name: 'face_encode_encode_duration_seconds',
+    help: 'Time to decode, detect and encode one image on a worker.',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 30],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'face_encode_queue_depth',
+    help: 'Encode jobs by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const depth = await queue.depth();
+      this.set({ state: 'waiting' }, depth.waiting);
+      this.set({ state: 'active' }, depth.active);
+      this.set({ state: 'dead' }, depth.dead);
+    },
+  });
+  return { registry, httpDuration, pipeline: { jobsProcessed, jobsFailed, encodeDuration } };
+}
+
+export type AppMetrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { buildApp } from './app.js';
+import { createApiKey } from './auth/api-keys.js';
+import { resolveConfig, type ServerConfig } from './config.js';
+import { createMetrics } from './http/metrics.js';
+import { ImageEvents } from './pipeline/image-events.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { SqliteJobQueue } from './queue/sqlite-job-queue.js';
+import { FsBlobStore } from './storage/fs-blob-store.js';
+import { openSqliteDatabase, type SqliteDatabase } from './storage/sqlite-database.js';
+import { SqliteMetadataStore } from './storage/sqlite-metadata-store.js';
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:3030. */
+  url: string;
+  config: ServerConfig;
+  app: FastifyInstance;
+  store: SqliteMetadataStore;
+  pipeline: Pipeline;
+  /** Creates an API key for `userId` and returns it (shown once). */
+  createApiKey(userId: string): Promise<string>;
+  /** Graceful: stop accepting, finish in-flight requests and jobs within the bound, close the stores. */
+  close(): Promise<void>;
+}
+
+/** The embedded stores of a data dir: SQLite metadata and queue in one file, blobs as files. */
+export interface EmbeddedStores {
+  db: SqliteDatabase;
+  store: SqliteMetadataStore;
+  queue: SqliteJobQueue;
+  blobs: FsBlobStore;
+}
+
+export function openEmbeddedStores(dataDir: string): EmbeddedStores {
+  const db = openSqliteDatabase({ path: join(dataDir, 'face-encode.db') });
+  return {
+    db,
+    store: new SqliteMetadataStore({ db }),
+    queue: new SqliteJobQueue({ db }),
+    blobs: new FsBlobStore({ dir: join(dataDir, 'blobs') }),
+  };
+}
+
+export interface StartOptions {
+  /** A logger; a JSON pino logger on stdout at config.logLevel when omitted. */
+  logger?: Logger;
+  /** The clock, for tests. Default Date.now. */
+  now?: () => number;
+}
+
+/** Opens the stores in `config.dataDir`, starts the encoder workers and listens. */
+export async function startServer(partial: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<RunningServer> {
+  const config = resolveConfig(partial);
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const { store, queue, blobs } = openEmbeddedStores(config.dataDir);
+  const events = new ImageEvents();
+  const metrics = createMetrics(queue);
+  const pipeline = new Pipeline({ config, store, blobs, queue, events, logger, metrics: metrics.pipeline, now: options.now });
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp(config, { store, blobs, queue, events, pipeline, metrics, logger, now: options.now });
+    await pipeline.start();
+    const address = await app.listen({ host: config.host, port: config.port });
+    const url = address.replace('[::1]', '127.0.0.1');
+    logger.info({ url, auth: config.auth, workers: config.workers, dataDir: config.dataDir }, 'listening');
+    let closing: Promise<void> | undefined;
+    const started = app;
+    return {
+      url,
+      config,
+      app: started,
+      store,
+      pipeline,
+      createApiKey: async (userId) => (await createApiKey(store, userId)).key,
+      close: () =>
+        (closing ??= (async () => {
+          const bound = new Promise<void>((r) => setTimeout(r, config.shutdownTimeoutMs).unref());
+          await Promise.race([started.close(), bound]);
+          await pipeline.stop(config.shutdownTimeoutMs);
+          await store.close();
+        })()),
+    };
+  } catch (error) {
+    await app?.close();
+    await pipeline.stop(0);
+    await store.close();
+    throw error;
+  }
+}
