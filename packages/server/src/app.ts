@@ -42,6 +42,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     userId: string;
   }
+  interface FastifyInstance {
+    /** Every route registered, for the test that compares them with the OpenAPI document. */
+    routeList: Array<{ method: string; url: string }>;
+  }
 }
 
 /** Builds the HTTP app from the OpenAPI document. Never listens: `server.ts` does. */
@@ -144,9 +148,12 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
       .observe(reply.elapsedTime / 1000);
   });
 
-  // Multipart bodies are read from the stream (with limits) by the handler; ajv would see no body.
+  const routeList: Array<{ method: string; url: string }> = [];
+  app.decorate('routeList', routeList);
   app.addHook('onRoute', (route) => {
+    // Multipart bodies are read from the stream (with limits) by the handler; ajv would see no body.
     if (MULTIPART.has(route.url) && route.schema) delete route.schema.body;
+    for (const method of [route.method].flat()) routeList.push({ method, url: route.url });
   });
 
   const document = loadOpenApiDocument();

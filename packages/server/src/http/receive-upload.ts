@@ -1,6 +1,7 @@
 import type {} from '@fastify/multipart';
 import { createHash, randomUUID } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { ApiError } from '../errors/error-catalog.js';
@@ -85,8 +86,11 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
           part.file.resume();
           throw new ApiError('validation_failed', `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`);
         }
-        inspect = new InspectStream();
-        await o.blobs.put(uploadKey, part.file.pipe(inspect));
+        const inspector = new InspectStream();
+        inspect = inspector;
+        // pipeline() owns the error handling of both streams; put() consumes the inspected bytes.
+        const [, put] = await Promise.allSettled([pipeline(part.file, inspector), o.blobs.put(uploadKey, inspector)]);
+        if (put.status === 'rejected') throw put.reason;
         stored = true;
         if (part.file.truncated) throw new ApiError('file_too_large', `The file is over the ${o.maxFileBytes / 2 ** 20} MiB limit.`);
       } else if (o.withName && part.fieldname === 'image_name') {
