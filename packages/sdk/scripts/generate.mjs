@@ -11,6 +11,8 @@ const BLOB = ts.factory.createTypeReferenceNode(ts.factory.createIdentifier('Blo
 const NULL = ts.factory.createLiteralTypeNode(ts.factory.createNull());
 
 const ast = await openapiTS(spec, {
+  // A default in the document does not make a request field required.
+  defaultNonNullable: false,
   // Multipart file fields are `format: binary`; typing them as Blob lets typed uploads compile.
   transform(schemaObject) {
     if (schemaObject.format === 'binary') {

@@ -319,7 +319,7 @@ export interface components {
              * @description Seconds until the session and everything in it expire.
              * @default 86400
              */
-            ttl_seconds: number;
+            ttl_seconds?: number;
         };
         Session: {
             session_id: components["schemas"]["Uuid"];

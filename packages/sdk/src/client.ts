@@ -1,0 +1,319 @@
+import createClient, { type Client } from 'openapi-fetch';
+import { errorFromResponse } from './error-mapping.js';
+import { AbortError, ConnectionError, FaceEncodeError, TimeoutError, ValidationError } from './errors.js';
+import type { paths } from './generated/openapi.js';
+import { isRetryableStatus, parseRetryAfter, retryDelayMs } from './retry-policy.js';
+import { anySignal, sleep, timeoutSignal } from './signals.js';
+import type {
+  ClientOptions,
+  CompareResult,
+  CreateSessionRequest,
+  CreatedSession,
+  EncodeFile,
+  EncodeOptions,
+  Image,
+  RequestOptions,
+  Session,
+  SessionList,
+  SessionStatus,
+  SessionSummary,
+  UploadInput,
+  UploadOptions,
+  WaitOptions,
+} from './types.js';
+import { blobName, contentDigest, randomId } from './upload-body.js';
+
+/** The face-encode client. `TInput` is what uploads accept (the node entry widens it). */
+export interface FaceEncodeClient<TInput = UploadInput> {
+  /** The typed openapi-fetch client (no retries, no error mapping). */
+  readonly raw: Client<paths>;
+  createSession(body?: Partial<CreateSessionRequest>, opts?: RequestOptions): Promise<CreatedSession>;
+  getSession(sessionId: string, opts?: RequestOptions & { include?: 'landmarks' }): Promise<SessionSummary>;
+  deleteSession(sessionId: string, opts?: RequestOptions): Promise<void>;
+  listSessions(
+    query?: { limit?: number; cursor?: string; status?: SessionStatus } & RequestOptions,
+  ): Promise<SessionList>;
+  iterateSessions(
+    query?: { limit?: number; status?: SessionStatus } & RequestOptions,
+  ): AsyncIterableIterator<Session>;
+  getImage(
+    sessionId: string,
+    imageId: string,
+    opts?: RequestOptions & { include?: 'landmarks' },
+  ): Promise<Image>;
+  uploadImage(sessionId: string, input: TInput, opts?: UploadOptions): Promise<Image>;
+  waitForSession(sessionId: string, opts?: WaitOptions): Promise<SessionSummary>;
+  encode(files: EncodeFile<TInput>[], opts?: EncodeOptions): Promise<SessionSummary>;
+  compare(a: EncodeFile<TInput>, b: EncodeFile<TInput>, opts?: EncodeOptions): Promise<CompareResult>;
+  encodeSelfie(input: TInput, opts?: RequestOptions): Promise<number[][]>;
+}
+
+/** How an entry point turns its inputs into Blobs and which defaults it adds. */
+export interface ClientCoreConfig<TInput> {
+  /** Converts an upload input into a Blob (a File keeps its name). */
+  toBlob: (input: TInput) => Blob | Promise<Blob>;
+  /** Tells an `EncodeFile` wrapper object from a bare input. */
+  isInput: (value: unknown) => value is TInput;
+}
+
+const DEFAULT_BASE_URL = 'http://127.0.0.1:3030';
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_RETRIES = 2;
+const DEFAULT_WAIT_MS = 120_000;
+const MAX_IMAGES = 5;
+/** Seconds each `encode` upload lets the server hold the response while it encodes. */
+const ENCODE_UPLOAD_WAIT_S = 10;
+
+type Attempt<T> = (signal: AbortSignal) => Promise<{ data?: T; error?: unknown; response: Response }>;
+
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError('The request was aborted.', { code: 'aborted', cause: signal.reason });
+}
+
+function timeoutError(ms: number, cause?: unknown): TimeoutError {
+  return new TimeoutError(`The request timed out after ${ms} ms.`, { code: 'timeout', cause });
+}
+
+function buildHeaders(options: ClientOptions): Record<string, string> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  const bearer = options.apiKey ?? options.token;
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (options.userId) headers.user_id = options.userId;
+  if (options.userAgent) headers['User-Agent'] = options.userAgent;
+  return { ...headers, ...options.headers };
+}
+
+/** Builds a client; the entry points (`index.ts`, `node.ts`) supply how inputs become Blobs. */
+export function createClientCore<TInput>(
+  options: ClientOptions,
+  config: ClientCoreConfig<TInput>,
+): FaceEncodeClient<TInput> {
+  const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const clientTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  const raw = createClient<paths>({
+    baseUrl,
+    headers: buildHeaders(options),
+    // Resolved per call so msw, polyfills and test doubles installed after creation still apply.
+    fetch: (request: Request) => (options.fetch ?? globalThis.fetch)(request),
+  });
+
+  /** Runs an attempt with a per-attempt timeout, retrying transient failures with backoff. */
+  async function send<T>(attempt: Attempt<T>, opts: RequestOptions = {}): Promise<T> {
+    const callerSignal = opts.signal;
+    const timeoutMs = opts.timeoutMs ?? clientTimeoutMs;
+    for (let retry = 0; ; retry++) {
+      if (callerSignal?.aborted) throw abortError(callerSignal);
+      const timeout = timeoutSignal(timeoutMs);
+      const signal = callerSignal ? anySignal([callerSignal, timeout]) : timeout;
+      let failure: FaceEncodeError;
+      let retryAfter: number | undefined;
+      try {
+        const result = await attempt(signal);
+        if (result.response.ok) return result.data as T;
+        failure = errorFromResponse(result.response, result.error);
+        if (!isRetryableStatus(result.response.status)) throw failure;
+        retryAfter = parseRetryAfter(result.response.headers.get('retry-after'));
+      } catch (error) {
+        if (error instanceof FaceEncodeError) throw error;
+        if (callerSignal?.aborted) throw abortError(callerSignal);
+        failure = timeout.aborted
+          ? timeoutError(timeoutMs, error)
+          : new ConnectionError(`Could not reach ${baseUrl}: ${String((error as Error)?.message ?? error)}`, {
+              code: 'connection_error',
+              cause: error,
+            });
+      }
+      if (retry >= maxRetries) throw failure;
+      try {
+        await sleep(retryDelayMs(retry, retryAfter), callerSignal);
+      } catch {
+        throw abortError(callerSignal as AbortSignal);
+      }
+    }
+  }
+
+  async function blobOf(input: TInput): Promise<Blob> {
+    try {
+      return await config.toBlob(input);
+    } catch (error) {
+      throw new ValidationError(`Cannot read the upload input: ${(error as Error).message}`, {
+        code: 'validation_failed',
+        cause: error,
+      });
+    }
+  }
+
+  const client: FaceEncodeClient<TInput> = {
+    raw,
+
+    createSession(body = {}, opts) {
+      return send((signal) => raw.POST('/v1/session', { body: body as CreateSessionRequest, signal }), opts);
+    },
+
+    getSession(sessionId, opts = {}) {
+      const query = opts.include ? { include: opts.include } : undefined;
+      return send(
+        (signal) =>
+          raw.GET('/v1/session/{session_id}', { params: { path: { session_id: sessionId }, query }, signal }),
+        opts,
+      );
+    },
+
+    async deleteSession(sessionId, opts) {
+      await send(
+        (signal) =>
+          raw.DELETE('/v1/session/{session_id}', {
+            params: { path: { session_id: sessionId } },
+            signal,
+            parseAs: 'stream',
+          }),
+        opts,
+      );
+    },
+
+    listSessions(query = {}) {
+      const { signal: callerSignal, timeoutMs, ...params } = query;
+      return send((signal) => raw.GET('/v1/sessions', { params: { query: params }, signal }), {
+        signal: callerSignal,
+        timeoutMs,
+      });
+    },
+
+    async *iterateSessions(query = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await client.listSessions({ ...query, cursor });
+        yield* page.items;
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+    },
+
+    getImage(sessionId, imageId, opts = {}) {
+      const query = opts.include ? { include: opts.include } : undefined;
+      return send(
+        (signal) =>
+          raw.GET('/v1/image/{session_id}/{image_id}', {
+            params: { path: { session_id: sessionId, image_id: imageId }, query },
+            signal,
+          }),
+        opts,
+      );
+    },
+
+    async uploadImage(sessionId, input, opts = {}) {
+      const blob = await blobOf(input);
+      const name = opts.imageName ?? blobName(blob);
+      // One key for every attempt: a retried upload replays the first response instead of taking a slot.
+      const idempotencyKey = opts.idempotencyKey ?? randomId();
+      const digest = await contentDigest(blob);
+      const header = digest
+        ? { 'Idempotency-Key': idempotencyKey, 'Content-Digest': digest }
+        : { 'Idempotency-Key': idempotencyKey };
+      const query = opts.wait !== undefined ? { wait: opts.wait } : undefined;
+      // The server may hold the response for `wait` seconds; never let the attempt time out before that.
+      const timeoutMs = Math.max(opts.timeoutMs ?? clientTimeoutMs, (opts.wait ?? 0) * 1000 + 10_000);
+      return send(
+        (signal) =>
+          raw.POST('/v1/image/{session_id}', {
+            params: { path: { session_id: sessionId }, query, header },
+            body: { file: blob, ...(name ? { image_name: name } : {}) },
+            // A fresh FormData per attempt; fetch sets the multipart Content-Type with its boundary.
+            bodySerializer: (body) => {
+              const form = new FormData();
+              form.append('file', body.file, name ?? 'image');
+              if (body.image_name) form.append('image_name', body.image_name);
+              return form;
+            },
+            signal,
+          }),
+        { signal: opts.signal, timeoutMs },
+      );
+    },
+
+    async waitForSession(sessionId, opts = {}) {
+      const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
+      const deadline = timeoutSignal(timeoutMs);
+      const signal = opts.signal ? anySignal([opts.signal, deadline]) : deadline;
+      let delay = 250;
+      let lastState = '';
+      try {
+        for (;;) {
+          const session = await client.getSession(sessionId, { signal });
+          const state = `${session.status}|${session.images.map((i) => `${i.image_id}:${i.status}`).join(',')}`;
+          if (state !== lastState) {
+            lastState = state;
+            opts.onProgress?.(session);
+          }
+          if (session.status === 'completed' || session.status === 'expired') return session;
+          await sleep(delay, signal);
+          delay = Math.min(delay * 1.5, 2_000);
+        }
+      } catch (error) {
+        if (opts.signal?.aborted) throw abortError(opts.signal);
+        if (deadline.aborted) throw timeoutError(timeoutMs, error);
+        throw error;
+      }
+    },
+
+    async encode(files, opts = {}) {
+      if (files.length === 0) {
+        throw new ValidationError('encode needs at least one file.', { code: 'validation_failed' });
+      }
+      if (files.length > MAX_IMAGES) {
+        throw new ValidationError(`A session holds at most ${MAX_IMAGES} images; got ${files.length}.`, {
+          code: 'too_many_images',
+        });
+      }
+      const session = await client.createSession(opts.session ?? {}, { signal: opts.signal });
+      const jobs = files.map((file, index) => ({ index, ...normalize(file) }));
+      const concurrency = Math.max(1, opts.concurrency ?? MAX_IMAGES);
+      const worker = async (): Promise<void> => {
+        for (let job = jobs.shift(); job; job = jobs.shift()) {
+          const image = await client.uploadImage(session.session_id, job.input, {
+            imageName: job.imageName,
+            wait: ENCODE_UPLOAD_WAIT_S,
+            signal: opts.signal,
+          });
+          opts.onUpload?.(job.index, image);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+      return client.waitForSession(session.session_id, opts);
+    },
+
+    async compare(a, b, opts) {
+      const summary = await client.encode([a, b], opts);
+      return {
+        samePerson: summary.summary.same_person,
+        distance: summary.summary.max_distance,
+        threshold: summary.summary.threshold,
+        summary,
+      };
+    },
+
+    async encodeSelfie(input, opts) {
+      const blob = await blobOf(input);
+      return send(
+        (signal) =>
+          raw.POST('/v1/selfie', {
+            body: { file: blob },
+            bodySerializer: (body) => {
+              const form = new FormData();
+              form.append('file', body.file, blobName(blob) ?? 'image');
+              return form;
+            },
+            signal,
+          }),
+        opts,
+      );
+    },
+  };
+
+  function normalize(file: EncodeFile<TInput>): { input: TInput; imageName?: string } {
+    if (config.isInput(file)) return { input: file };
+    return file as { input: TInput; imageName?: string };
+  }
+
+  return client;
+}

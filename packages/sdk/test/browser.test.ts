@@ -1,0 +1,112 @@
+// A real browser (Debian Chromium via playwright-core) loads the Vite-built example page, which
+// uploads a photo with the SDK to the real reference server over CORS and renders the summary.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { samplePath, startTestServer } from './server-fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const exampleDir = fileURLToPath(new URL('../../../examples/browser/', import.meta.url));
+const sdkSource = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium)
+  console.warn(`browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+/** Serves the built page, plus /sample.jpg read in place from face-api's demo photos. */
+function serveStatic(root: string): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const file =
+      path === '/sample.jpg' ? samplePath(2) : join(root, normalize(path === '/' ? '/index.html' : path));
+    if (!file.startsWith(root) && path !== '/sample.jpg') {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'image/jpeg' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    });
+  });
+}
+
+describe.skipIf(!hasChromium)('browser example', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'sdk-browser-'));
+  let page: { server: Server; origin: string };
+  let api: Awaited<ReturnType<typeof startTestServer>>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // Vite 7 from the example package itself; the SDK comes from source so the test sees this checkout.
+    const vite = (await import(
+      pathToFileURL(join(exampleDir, 'node_modules/vite/dist/node/index.js')).href
+    )) as { build: (config: Record<string, unknown>) => Promise<unknown> };
+    await vite.build({
+      root: exampleDir,
+      configFile: false,
+      logLevel: 'silent',
+      resolve: { alias: { '@face-encode/sdk': sdkSource } },
+      build: { outDir, emptyOutDir: true, target: 'es2022' },
+    });
+    page = await serveStatic(outDir);
+    api = await startTestServer({ corsOrigins: [page.origin] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await new Promise((r) => page?.server.close(r) ?? r(undefined));
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('uploads a photo from the page and renders a done image with a face', async () => {
+    const tab = await browser.newPage();
+    const logs: string[] = [];
+    tab.on('console', (m) => logs.push(m.text()));
+    const query = new URLSearchParams({
+      server: api.server.url,
+      sample: '/sample.jpg',
+      user: 'browser-test',
+    });
+    await tab.goto(`${page.origin}/?${query}`);
+    await tab.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 90_000 });
+    const error = await tab.textContent('#error');
+    expect(error, `page error; console: ${logs.join('\n')}`).toBe('');
+    const summary = JSON.parse((await tab.textContent('#summary')) ?? '{}') as {
+      status: string;
+      images: { status: string; image_name: string; faces: { encoding: string }[] }[];
+    };
+    expect(summary.status).toBe('completed');
+    expect(summary.images).toHaveLength(1);
+    expect(summary.images[0]).toMatchObject({ status: 'done', image_name: 'sample.jpg' });
+    expect(summary.images[0]?.faces.length).toBeGreaterThanOrEqual(1);
+    expect(summary.images[0]?.faces[0]?.encoding).toBe('[128 numbers]');
+    await tab.close();
+  });
+});
