@@ -16,7 +16,18 @@ const dataDir = mkdtempSync(join(tmpdir(), 'face-encode-demo-'));
 
 const server = spawn(
   process.execPath,
-  ['packages/server/dist/bin.js', 'start', '--auth', 'demo', '--port', '0', '--data-dir', dataDir, '--workers', '1'],
+  [
+    'packages/server/dist/bin.js',
+    'start',
+    '--auth',
+    'demo',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--workers',
+    '1',
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const stop = () => {
@@ -43,9 +54,13 @@ const url = await new Promise((resolve, reject) => {
 console.error(`face-encode demo: reference server at ${url} (data in ${dataDir}, removed afterwards)`);
 console.error(`$ face-encode encode ${photos.map((p) => p.replace(samples, '<face-api>/demo')).join(' ')}\n`);
 
-const cli = spawn(process.execPath, ['packages/cli/dist/bin.js', 'encode', ...photos, '--url', url, '--user-id', 'demo'], {
-  stdio: 'inherit',
-});
+const cli = spawn(
+  process.execPath,
+  ['packages/cli/dist/bin.js', 'encode', ...photos, '--url', url, '--user-id', 'demo'],
+  {
+    stdio: 'inherit',
+  },
+);
 const code = await new Promise((resolve) => cli.on('exit', (c) => resolve(c ?? 1)));
 stop();
 process.exit(code);

@@ -26,9 +26,16 @@ for (const [title, cmd, args] of steps) run(title, cmd, args);
 if (!existsSync('/usr/bin/chromium') && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
   console.log('\n▶ Installing Chromium for the browser test (apt-get)');
   try {
-    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null'], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null',
+      ],
+      {
+        stdio: 'inherit',
+      },
+    );
   } catch {
     console.warn('Chromium could not be installed; the browser test will say it was skipped.');
   }
@@ -37,9 +44,13 @@ if (!existsSync('/usr/bin/chromium') && process.getuid?.() === 0 && existsSync('
 mkdirSync('.tmp', { recursive: true });
 const report = '.tmp/vitest-report.json';
 console.log('\n▶ Tests: vitest run');
-const r = spawnSync('pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
-  stdio: 'inherit',
-});
+const r = spawnSync(
+  'pnpm',
+  ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+  {
+    stdio: 'inherit',
+  },
+);
 let passed = 0;
 let failed = 0;
 let skipped = 0;

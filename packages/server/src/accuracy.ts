@@ -67,8 +67,12 @@ const pct = (n: number, of: number) => (of ? `${((100 * n) / of).toFixed(1)}%` :
 console.log(`accuracy over ${photos.length} photos of ${people.length} people at threshold ${threshold}:`);
 console.log(`  same-person pairs:      ${sameRight}/${same} right (${pct(sameRight, same)})`);
 console.log(`  different-person pairs: ${diffRight}/${diff} right (${pct(diffRight, diff)})`);
-console.log(`  overall:                ${sameRight + diffRight}/${same + diff} right (${pct(sameRight + diffRight, same + diff)})`);
+console.log(
+  `  overall:                ${sameRight + diffRight}/${same + diff} right (${pct(sameRight + diffRight, same + diff)})`,
+);
 if (overall < minAccuracy || problems > 0) {
-  console.error(`accuracy check failed (overall ${pct(sameRight + diffRight, same + diff)}, minimum ${minAccuracy * 100}%; ${problems} face-count problems)`);
+  console.error(
+    `accuracy check failed (overall ${pct(sameRight + diffRight, same + diff)}, minimum ${minAccuracy * 100}%; ${problems} face-count problems)`,
+  );
   process.exit(1);
 }

@@ -84,21 +84,47 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     return sendProblem(request, reply, apiError);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+    sendProblem(
+      request,
+      reply,
+      new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`),
+    ),
   );
 
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
       methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'content-digest', 'content-md5', 'user_id', 'x-request-id'],
-      exposedHeaders: ['x-request-id', 'location', 'retry-after', 'ratelimit', 'ratelimit-policy', 'idempotent-replayed'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'idempotency-key',
+        'content-digest',
+        'content-md5',
+        'user_id',
+        'x-request-id',
+      ],
+      exposedHeaders: [
+        'x-request-id',
+        'location',
+        'retry-after',
+        'ratelimit',
+        'ratelimit-policy',
+        'idempotent-replayed',
+      ],
       maxAge: 600,
     });
   }
 
   await app.register(multipart, {
-    limits: { fileSize: Math.round(config.maxFileMb * 2 ** 20), files: 1, fields: 2, parts: 3, fieldSize: 1024, headerPairs: 50 },
+    limits: {
+      fileSize: Math.round(config.maxFileMb * 2 ** 20),
+      files: 1,
+      fields: 2,
+      parts: 3,
+      fieldSize: 1024,
+      headerPairs: 50,
+    },
   });
 
   // Authenticate before rate limiting, so the limit is per user.
@@ -116,8 +142,17 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     hook: 'onRequest',
     keyGenerator: (request) => (request.userId ? `user:${request.userId}` : `ip:${request.ip}`),
     allowList: (request) => PUBLIC.has(request.routeOptions.url ?? ''),
-    addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
-    addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': true,
+      'x-ratelimit-remaining': true,
+      'x-ratelimit-reset': true,
+    },
+    addHeaders: {
+      'x-ratelimit-limit': true,
+      'x-ratelimit-remaining': true,
+      'x-ratelimit-reset': true,
+      'retry-after': true,
+    },
     errorResponseBuilder: (_request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new ApiError('rate_limited', `Rate limit exceeded. Retry in ${seconds} seconds.`, {

@@ -49,7 +49,13 @@ async function selfie(): Promise<Buffer> {
 async function stageLatency(image: Buffer, detector: FaceDetector) {
   const encoder = new FaceApiEncoder({ detector });
   await encoder.init();
-  const t = { decode: [] as number[], detect: [] as number[], landmarks: [] as number[], encode: [] as number[], total: [] as number[] };
+  const t = {
+    decode: [] as number[],
+    detect: [] as number[],
+    landmarks: [] as number[],
+    encode: [] as number[],
+    total: [] as number[],
+  };
   for (let i = 0; i < runs; i++) {
     const r = await encoder.encode(image);
     t.decode.push(r.timings.decode_ms);
@@ -58,7 +64,9 @@ async function stageLatency(image: Buffer, detector: FaceDetector) {
     t.encode.push(r.timings.encode_ms);
     t.total.push(r.timings.decode_ms + r.timings.detect_ms + r.timings.landmarks_ms + r.timings.encode_ms);
   }
-  console.log(`| ${detector} | ${(['decode', 'detect', 'landmarks', 'encode', 'total'] as const).map((k) => `${ms(pct(t[k], 50))} / ${ms(pct(t[k], 95))}`).join(' | ')} |`);
+  console.log(
+    `| ${detector} | ${(['decode', 'detect', 'landmarks', 'encode', 'total'] as const).map((k) => `${ms(pct(t[k], 50))} / ${ms(pct(t[k], 95))}`).join(' | ')} |`,
+  );
 }
 
 async function throughput(image: Buffer, workers: number): Promise<number> {
@@ -89,7 +97,11 @@ async function withServer<T>(workers: number, f: (url: string) => Promise<T>): P
 
 const headers = { user_id: 'bench' };
 async function newSession(url: string): Promise<string> {
-  const res = await fetch(`${url}/v1/session`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${url}/v1/session`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: '{}',
+  });
   return ((await res.json()) as { session_id: string }).session_id;
 }
 function upload(url: string, sessionId: string, image: Buffer, wait: number) {
@@ -102,7 +114,9 @@ const image = await selfie();
 console.log(`Single-face selfie: 640 px wide JPEG, ${image.length} bytes. ${runs} runs per row.\n`);
 
 console.log('### Encode latency per stage, one thread (p50 / p95)\n');
-console.log('| detector | decode | detect | landmarks | encode | total |\n| --- | --- | --- | --- | --- | --- |');
+console.log(
+  '| detector | decode | detect | landmarks | encode | total |\n| --- | --- | --- | --- | --- | --- |',
+);
 await stageLatency(image, 'ssd_mobilenetv1');
 await stageLatency(image, 'tiny_face_detector');
 
@@ -152,6 +166,10 @@ const api = await withServer(cores, async (url) => {
   return { create, summary };
 });
 console.log('| call | p50 | p99 |\n| --- | --- | --- |');
-console.log(`| POST /v1/session | ${pct(api.create, 50).toFixed(1)} ms | ${pct(api.create, 99).toFixed(1)} ms |`);
-console.log(`| GET /v1/session/{id} | ${pct(api.summary, 50).toFixed(1)} ms | ${pct(api.summary, 99).toFixed(1)} ms |`);
+console.log(
+  `| POST /v1/session | ${pct(api.create, 50).toFixed(1)} ms | ${pct(api.create, 99).toFixed(1)} ms |`,
+);
+console.log(
+  `| GET /v1/session/{id} | ${pct(api.summary, 50).toFixed(1)} ms | ${pct(api.summary, 99).toFixed(1)} ms |`,
+);
 process.exit(0);

@@ -48,13 +48,23 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     port: flags.port ?? (env.FACE_ENCODE_PORT ? int(env.FACE_ENCODE_PORT) : DEFAULT_CONFIG.port),
     dataDir: flags.dataDir ?? env.FACE_ENCODE_DATA_DIR ?? DEFAULT_CONFIG.dataDir,
     auth: flags.auth ?? (env.FACE_ENCODE_AUTH as ServerConfig['auth'] | undefined) ?? DEFAULT_CONFIG.auth,
-    maxFileMb: flags.maxFileMb ?? (env.FACE_ENCODE_MAX_FILE_MB ? int(env.FACE_ENCODE_MAX_FILE_MB) : DEFAULT_CONFIG.maxFileMb),
-    workers: flags.workers ?? (env.FACE_ENCODE_WORKERS ? int(env.FACE_ENCODE_WORKERS) : DEFAULT_CONFIG.workers),
+    maxFileMb:
+      flags.maxFileMb ??
+      (env.FACE_ENCODE_MAX_FILE_MB ? int(env.FACE_ENCODE_MAX_FILE_MB) : DEFAULT_CONFIG.maxFileMb),
+    workers:
+      flags.workers ?? (env.FACE_ENCODE_WORKERS ? int(env.FACE_ENCODE_WORKERS) : DEFAULT_CONFIG.workers),
     keepImages: flags.keepImages ?? envBool(env.FACE_ENCODE_KEEP_IMAGES) ?? false,
     insecureDemoAuth: flags.insecureDemoAuth ?? false,
-    corsOrigins: flags.corsOrigin ?? (env.FACE_ENCODE_CORS_ORIGINS ? env.FACE_ENCODE_CORS_ORIGINS.split(',').map((s) => s.trim()) : []),
-    detector: flags.detector ?? (env.FACE_ENCODE_DETECTOR as ServerConfig['detector'] | undefined) ?? DEFAULT_CONFIG.detector,
-    threshold: flags.threshold ?? (env.FACE_ENCODE_THRESHOLD ? Number(env.FACE_ENCODE_THRESHOLD) : DEFAULT_CONFIG.threshold),
+    corsOrigins:
+      flags.corsOrigin ??
+      (env.FACE_ENCODE_CORS_ORIGINS ? env.FACE_ENCODE_CORS_ORIGINS.split(',').map((s) => s.trim()) : []),
+    detector:
+      flags.detector ??
+      (env.FACE_ENCODE_DETECTOR as ServerConfig['detector'] | undefined) ??
+      DEFAULT_CONFIG.detector,
+    threshold:
+      flags.threshold ??
+      (env.FACE_ENCODE_THRESHOLD ? Number(env.FACE_ENCODE_THRESHOLD) : DEFAULT_CONFIG.threshold),
     jwksUrl: flags.jwksUrl ?? env.FACE_ENCODE_JWKS_URL ?? null,
     jwtSecret: flags.jwtSecret ?? env.FACE_ENCODE_JWT_SECRET ?? null,
     jwtIssuer: env.FACE_ENCODE_JWT_ISSUER ?? null,
@@ -65,7 +75,11 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
   });
 }
 
-const dataDirOption = () => new Option('--data-dir <dir>', 'where SQLite and blobs live (env FACE_ENCODE_DATA_DIR)').default(undefined, './.face-encode');
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'where SQLite and blobs live (env FACE_ENCODE_DATA_DIR)').default(
+    undefined,
+    './.face-encode',
+  );
 
 const program = new Command('face-encode-server')
   .description('The face-encode reference server: HTTP API, durable queue and face-encoding workers.')
@@ -77,19 +91,29 @@ program
   .option('--host <host>', 'interface to bind (env FACE_ENCODE_HOST)', undefined)
   .option('--port <port>', 'port; 0 picks a free one (env FACE_ENCODE_PORT)', int)
   .addOption(dataDirOption())
-  .addOption(new Option('--auth <mode>', 'authentication (env FACE_ENCODE_AUTH)').choices(['demo', 'api-key', 'jwt']))
+  .addOption(
+    new Option('--auth <mode>', 'authentication (env FACE_ENCODE_AUTH)').choices(['demo', 'api-key', 'jwt']),
+  )
   .option('--max-file-mb <mb>', 'upload size limit in MiB (env FACE_ENCODE_MAX_FILE_MB)', int)
   .option('--workers <n>', 'encoder threads; 0 runs the API only (env FACE_ENCODE_WORKERS)', int)
   .option('--keep-images', 'keep raw images after encoding (env FACE_ENCODE_KEEP_IMAGES)')
   .option('--insecure-demo-auth', 'allow demo auth on a non-loopback bind')
   .option('--cors-origin <origin...>', 'allowed CORS origins, or * (env FACE_ENCODE_CORS_ORIGINS)')
-  .addOption(new Option('--detector <name>', 'face detector (env FACE_ENCODE_DETECTOR)').choices(['ssd_mobilenetv1', 'tiny_face_detector']))
+  .addOption(
+    new Option('--detector <name>', 'face detector (env FACE_ENCODE_DETECTOR)').choices([
+      'ssd_mobilenetv1',
+      'tiny_face_detector',
+    ]),
+  )
   .option('--threshold <distance>', 'same-person distance threshold (env FACE_ENCODE_THRESHOLD)', Number)
   .option('--jwks-url <url>', 'jwt auth: JWKS URL (env FACE_ENCODE_JWKS_URL)')
   .option('--jwt-secret <secret>', 'jwt auth: shared HS256 secret (env FACE_ENCODE_JWT_SECRET)')
   .option('--webhook-allow-private', 'let webhooks reach private and loopback addresses')
   .option('--log-level <level>', 'pino log level (env FACE_ENCODE_LOG_LEVEL)')
-  .addHelpText('after', '\nExamples:\n  face-encode-server start\n  face-encode-server start --auth demo --port 3030 --workers 2\n  FACE_ENCODE_DATA_DIR=/var/lib/face-encode face-encode-server start --host 0.0.0.0')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  face-encode-server start\n  face-encode-server start --auth demo --port 3030 --workers 2\n  FACE_ENCODE_DATA_DIR=/var/lib/face-encode face-encode-server start --host 0.0.0.0',
+  )
   .action(async (flags: Partial<StartFlags>) => {
     const config = configFrom(flags);
     if (config.auth === 'demo' && !isLoopback(config.host) && !config.insecureDemoAuth) {
@@ -123,7 +147,14 @@ program
     const config = configFrom(flags);
     const logger = pino({ level: config.logLevel });
     const { store, queue, blobs } = openEmbeddedStores(config.dataDir);
-    const pipeline = new Pipeline({ config: { ...config, workers: Math.max(1, config.workers) }, store, blobs, queue, events: new ImageEvents(), logger });
+    const pipeline = new Pipeline({
+      config: { ...config, workers: Math.max(1, config.workers) },
+      store,
+      blobs,
+      queue,
+      events: new ImageEvents(),
+      logger,
+    });
     await pipeline.start();
     logger.info({ workers: config.workers }, 'workers running');
     const stop = async () => {
@@ -166,7 +197,9 @@ keys
   .action(async (flags: { dataDir?: string }) => {
     const { store } = openEmbeddedStores(configFrom(flags).dataDir);
     for (const k of await store.listApiKeys()) {
-      console.log(`${k.id}  ${k.userId}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active'}  created ${new Date(k.createdAt).toISOString()}`);
+      console.log(
+        `${k.id}  ${k.userId}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active'}  created ${new Date(k.createdAt).toISOString()}`,
+      );
     }
     await store.close();
   });

@@ -51,16 +51,37 @@ export interface StartOptions {
 }
 
 /** Opens the stores in `config.dataDir`, starts the encoder workers and listens. */
-export async function startServer(partial: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  partial: Partial<ServerConfig> = {},
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const config = resolveConfig(partial);
   const logger = options.logger ?? pino({ level: config.logLevel });
   const { store, queue, blobs } = openEmbeddedStores(config.dataDir);
   const events = new ImageEvents();
   const metrics = createMetrics(queue);
-  const pipeline = new Pipeline({ config, store, blobs, queue, events, logger, metrics: metrics.pipeline, now: options.now });
+  const pipeline = new Pipeline({
+    config,
+    store,
+    blobs,
+    queue,
+    events,
+    logger,
+    metrics: metrics.pipeline,
+    now: options.now,
+  });
   let app: FastifyInstance | undefined;
   try {
-    app = await buildApp(config, { store, blobs, queue, events, pipeline, metrics, logger, now: options.now });
+    app = await buildApp(config, {
+      store,
+      blobs,
+      queue,
+      events,
+      pipeline,
+      metrics,
+      logger,
+      now: options.now,
+    });
     await pipeline.start();
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('[::1]', '127.0.0.1');

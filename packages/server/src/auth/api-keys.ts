@@ -9,6 +9,11 @@ export function hashApiKey(key: string): string {
 /** Creates a key for `userId`; returns the key (shown once) and its record. */
 export async function createApiKey(store: MetadataStore, userId: string) {
   const key = `fe_${randomBytes(24).toString('base64url')}`;
-  const record = await store.createApiKey({ id: randomUUID(), userId, prefix: key.slice(0, 10), hash: hashApiKey(key) });
+  const record = await store.createApiKey({
+    id: randomUUID(),
+    userId,
+    prefix: key.slice(0, 10),
+    hash: hashApiKey(key),
+  });
   return { key, record };
 }

@@ -17,7 +17,8 @@ function bearer(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
-const unauthorized = (detail: string) => new ApiError('unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
+const unauthorized = (detail: string) =>
+  new ApiError('unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
 
 /** Returns a function that resolves the caller's user id or throws 401, per the configured mode. */
 export function createAuthenticator(config: ServerConfig, store: MetadataStore): Authenticator {

@@ -39,13 +39,18 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
     const scale = Math.min(1, options.maxSide / Math.max(width, height));
     const { data, info } = await input
       .rotate()
-      .resize(scale < 1 ? { width: Math.round(width * scale), height: Math.round(height * scale), fit: 'fill' } : undefined)
+      .resize(
+        scale < 1
+          ? { width: Math.round(width * scale), height: Math.round(height * scale), fit: 'fill' }
+          : undefined,
+      )
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new EncoderError('invalid_image', `Unexpected ${info.channels} channels after decode.`);
+    if (info.channels !== 3)
+      throw new EncoderError('invalid_image', `Unexpected ${info.channels} channels after decode.`);
     return {
       width,
       height,

@@ -42,7 +42,9 @@ function grayCrop(image: RgbImage, box: FaceBox): GrayCrop {
       const i = ((y0 + y) * image.width + (x0 + x)) * 3;
       // ITU-R BT.601 luma.
       values[y * width + x] =
-        0.299 * (image.pixels[i] ?? 0) + 0.587 * (image.pixels[i + 1] ?? 0) + 0.114 * (image.pixels[i + 2] ?? 0);
+        0.299 * (image.pixels[i] ?? 0) +
+        0.587 * (image.pixels[i + 1] ?? 0) +
+        0.114 * (image.pixels[i + 2] ?? 0);
     }
   }
   return { values, width, height };

@@ -36,7 +36,8 @@ type Tf = typeof import('@tensorflow/tfjs');
 type FaceApiModule = typeof FaceApi;
 
 /** face-api's types bundle their own copy of tfjs's; the runtime objects are the same. */
-type NetTensor = Extract<Parameters<FaceApiModule['extractFaceTensors']>[0], { rank: unknown }> & FaceApi.tf.Tensor3D;
+type NetTensor = Extract<Parameters<FaceApiModule['extractFaceTensors']>[0], { rank: unknown }> &
+  FaceApi.tf.Tensor3D;
 
 interface Runtime {
   tf: Tf;
@@ -55,7 +56,8 @@ function loadRuntime(): Promise<Runtime> {
     const tf = require('@tensorflow/tfjs') as Tf;
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiModule;
-    const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+    const wasmDir =
+      join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
     wasm.setWasmPaths(wasmDir, false);
     await tf.setBackend('wasm');
     await tf.ready();
@@ -84,7 +86,8 @@ export class FaceApiEncoder implements Encoder {
       minScore: options.minScore ?? 0.5,
       maxResults: options.maxResults ?? 20,
       maxPixels: options.maxPixels ?? 40_000_000,
-      modelDir: options.modelDir ?? join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model'),
+      modelDir:
+        options.modelDir ?? join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model'),
     };
     this.model = { id: `face-api/${this.#options.detector}+landmark68+resnet34`, version: FACE_API_VERSION };
   }
@@ -132,8 +135,15 @@ export class FaceApiEncoder implements Encoder {
     const { tf, faceapi } = rt;
 
     const t0 = performance.now();
-    const decoded = await decodeImage(image, { maxSide: this.#options.maxSide, maxPixels: this.#options.maxPixels });
-    const input = tf.tensor3d(decoded.pixels, [decoded.pixelHeight, decoded.pixelWidth, 3], 'int32') as unknown as NetTensor;
+    const decoded = await decodeImage(image, {
+      maxSide: this.#options.maxSide,
+      maxPixels: this.#options.maxPixels,
+    });
+    const input = tf.tensor3d(
+      decoded.pixels,
+      [decoded.pixelHeight, decoded.pixelWidth, 3],
+      'int32',
+    ) as unknown as NetTensor;
     const t1 = performance.now();
     try {
       const detections = await this.#detect(rt, input);
@@ -155,7 +165,9 @@ export class FaceApiEncoder implements Encoder {
       const alignedCrops = await faceapi.extractFaceTensors(input, aligned);
       const encodings: number[][] = [];
       for (const crop of alignedCrops) {
-        const descriptor = (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(crop)) as Float32Array;
+        const descriptor = (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(
+          crop,
+        )) as Float32Array;
         crop.dispose();
         encodings.push(Array.from(descriptor, (v) => Math.round(v * 1e6) / 1e6));
       }
@@ -166,7 +178,10 @@ export class FaceApiEncoder implements Encoder {
       const faces: EncodedFace[] = detections.map((detection, i) => {
         const b = detection.box;
         const box: FaceBox = { x: b.x, y: b.y, width: b.width, height: b.height };
-        const points: Point[] = (landmarks[i] as FaceApi.FaceLandmarks68).positions.map((p) => ({ x: p.x, y: p.y }));
+        const points: Point[] = (landmarks[i] as FaceApi.FaceLandmarks68).positions.map((p) => ({
+          x: p.x,
+          y: p.y,
+        }));
         return {
           box: scaleBox(box, inv, decoded.width, decoded.height),
           score: Math.round(detection.score * 1e4) / 1e4,
@@ -189,14 +204,18 @@ export class FaceApiEncoder implements Encoder {
       };
     } catch (error) {
       if (error instanceof EncoderError) throw error;
-      throw new EncoderError('encoding_failed', `Inference failed: ${(error as Error).message}`, { cause: error });
+      throw new EncoderError('encoding_failed', `Inference failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     } finally {
       input.dispose();
     }
   }
 
   #detectorNet(rt: Runtime) {
-    return this.#options.detector === 'tiny_face_detector' ? rt.faceapi.nets.tinyFaceDetector : rt.faceapi.nets.ssdMobilenetv1;
+    return this.#options.detector === 'tiny_face_detector'
+      ? rt.faceapi.nets.tinyFaceDetector
+      : rt.faceapi.nets.ssdMobilenetv1;
   }
 
   async #detect(rt: Runtime, input: NetTensor): Promise<FaceApi.FaceDetection[]> {
@@ -204,13 +223,19 @@ export class FaceApiEncoder implements Encoder {
     if (this.#options.detector === 'tiny_face_detector') {
       const found = await faceapi.nets.tinyFaceDetector.locateFaces(
         input,
-        new faceapi.TinyFaceDetectorOptions({ inputSize: this.#options.detectorInputSize, scoreThreshold: this.#options.minScore }),
+        new faceapi.TinyFaceDetectorOptions({
+          inputSize: this.#options.detectorInputSize,
+          scoreThreshold: this.#options.minScore,
+        }),
       );
       return found.slice(0, this.#options.maxResults);
     }
     return faceapi.nets.ssdMobilenetv1.locateFaces(
       input,
-      new faceapi.SsdMobilenetv1Options({ minConfidence: this.#options.minScore, maxResults: this.#options.maxResults }),
+      new faceapi.SsdMobilenetv1Options({
+        minConfidence: this.#options.minScore,
+        maxResults: this.#options.maxResults,
+      }),
     );
   }
 

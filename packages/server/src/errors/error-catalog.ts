@@ -35,7 +35,11 @@ export class ApiError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { status?: number; headers?: Record<string, string>; errors?: Array<{ path?: string; message: string }> } = {},
+    options: {
+      status?: number;
+      headers?: Record<string, string>;
+      errors?: Array<{ path?: string; message: string }>;
+    } = {},
   ) {
     super(message);
     this.name = 'ApiError';

@@ -1,7 +1,10 @@
 import type { OpenApiDocument } from './openapi-document.js';
 
 const escape = (s: unknown) =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 
 /** A self-contained API reference rendered from the document: no scripts, fonts or styles from a CDN. */
 export function renderDocsPage(doc: OpenApiDocument): string {
@@ -10,7 +13,12 @@ export function renderDocsPage(doc: OpenApiDocument): string {
     Object.entries(item)
       .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
       .map(([method, op]) => {
-        const o = op as { operationId?: string; summary?: string; description?: string; responses?: Record<string, { description?: string }> };
+        const o = op as {
+          operationId?: string;
+          summary?: string;
+          description?: string;
+          responses?: Record<string, { description?: string }>;
+        };
         const responses = Object.entries(o.responses ?? {})
           .map(([code, r]) => `<li><code>${escape(code)}</code> ${escape(r.description)}</li>`)
           .join('');

@@ -4,7 +4,11 @@ import { parse } from 'yaml';
 
 /** The OpenAPI document, shipped next to dist (packages/server/openapi) or at the repo root in development. */
 function documentPath(): string {
-  for (const candidate of ['../openapi/face-encode.yaml', '../../openapi/face-encode.yaml', '../../../openapi/face-encode.yaml']) {
+  for (const candidate of [
+    '../openapi/face-encode.yaml',
+    '../../openapi/face-encode.yaml',
+    '../../../openapi/face-encode.yaml',
+  ]) {
     const path = fileURLToPath(new URL(candidate, import.meta.url));
     if (existsSync(path)) return path;
   }

@@ -13,7 +13,13 @@ export interface ProblemBody {
   errors?: Array<{ path?: string; message: string }>;
 }
 
-export function problemBody(code: ErrorCode, status: number, detail: string, requestId: string, extra: Partial<ProblemBody> = {}): ProblemBody {
+export function problemBody(
+  code: ErrorCode,
+  status: number,
+  detail: string,
+  requestId: string,
+  extra: Partial<ProblemBody> = {},
+): ProblemBody {
   return {
     type: `https://face-encode.dev/problems/${code}`,
     title: ERROR_CATALOG[code].title,
@@ -29,10 +35,15 @@ export function problemBody(code: ErrorCode, status: number, detail: string, req
 /** Turns any error (ours, fastify's, a plugin's) into an RFC 9457 problem with a catalog code. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  const e = error as FastifyError & { validation?: Array<{ instancePath?: string; message?: string; params?: unknown }> };
+  const e = error as FastifyError & {
+    validation?: Array<{ instancePath?: string; message?: string; params?: unknown }>;
+  };
   if (e.validation) {
     const context = (e as { validationContext?: string }).validationContext ?? 'request';
-    const errors = e.validation.map((v) => ({ path: `${context}${v.instancePath ?? ''}`, message: v.message ?? 'is invalid' }));
+    const errors = e.validation.map((v) => ({
+      path: `${context}${v.instancePath ?? ''}`,
+      message: v.message ?? 'is invalid',
+    }));
     return new ApiError('validation_failed', e.message || 'The request is invalid.', { errors });
   }
   switch (e.code) {
@@ -48,7 +59,9 @@ export function toApiError(error: unknown): ApiError {
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return new ApiError('validation_failed', 'Send the image as multipart/form-data.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError('validation_failed', 'Unsupported Content-Type for this endpoint.', { status: 415 });
+      return new ApiError('validation_failed', 'Unsupported Content-Type for this endpoint.', {
+        status: 415,
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ApiError('validation_failed', 'The JSON body is invalid.');
@@ -63,6 +76,12 @@ export function toApiError(error: unknown): ApiError {
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  const body = problemBody(error.code, error.status, error.message, String(request.id), error.errors ? { errors: error.errors } : {});
+  const body = problemBody(
+    error.code,
+    error.status,
+    error.message,
+    String(request.id),
+    error.errors ? { errors: error.errors } : {},
+  );
   return reply.code(error.status).type('application/problem+json').serializer(JSON.stringify).send(body);
 }

@@ -44,7 +44,8 @@ class InspectStream extends Transform {
       this.head = Buffer.concat([this.head, chunk.subarray(0, 16 - this.head.length)]);
       if (this.head.length >= 12) {
         this.type = sniffImageType(this.head);
-        if (!this.type) return done(new ApiError('unsupported_media_type', 'The file is not a JPEG, PNG or WebP image.'));
+        if (!this.type)
+          return done(new ApiError('unsupported_media_type', 'The file is not a JPEG, PNG or WebP image.'));
       }
     }
     done(null, chunk);
@@ -71,7 +72,8 @@ class InspectStream extends Transform {
  * limit, then a full decode) and stored normalized. On any failure nothing is left behind.
  */
 export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions): Promise<ReceivedImage> {
-  if (!request.isMultipart()) throw new ApiError('validation_failed', 'Send the image as multipart/form-data with a `file` field.');
+  if (!request.isMultipart())
+    throw new ApiError('validation_failed', 'Send the image as multipart/form-data with a `file` field.');
   const uploadKey = `uploads/${randomUUID()}`;
   let stored = false;
   let inspect: InspectStream | null = null;
@@ -84,18 +86,26 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
       if (part.type === 'file') {
         if (part.fieldname !== 'file') {
           part.file.resume();
-          throw new ApiError('validation_failed', `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`);
+          throw new ApiError(
+            'validation_failed',
+            `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`,
+          );
         }
         const inspector = new InspectStream();
         inspect = inspector;
         // pipeline() owns the error handling of both streams; put() consumes the inspected bytes.
-        const [, put] = await Promise.allSettled([pipeline(part.file, inspector), o.blobs.put(uploadKey, inspector)]);
+        const [, put] = await Promise.allSettled([
+          pipeline(part.file, inspector),
+          o.blobs.put(uploadKey, inspector),
+        ]);
         if (put.status === 'rejected') throw put.reason;
         stored = true;
-        if (part.file.truncated) throw new ApiError('file_too_large', `The file is over the ${o.maxFileBytes / 2 ** 20} MiB limit.`);
+        if (part.file.truncated)
+          throw new ApiError('file_too_large', `The file is over the ${o.maxFileBytes / 2 ** 20} MiB limit.`);
       } else if (o.withName && part.fieldname === 'image_name') {
         const value = String(part.value ?? '');
-        if (value.length > 255) throw new ApiError('validation_failed', 'image_name must be at most 255 characters.');
+        if (value.length > 255)
+          throw new ApiError('validation_failed', 'image_name must be at most 255 characters.');
         imageName = sanitizeImageName(value);
       } else {
         throw new ApiError('validation_failed', `Unexpected form field "${part.fieldname}".`);
@@ -140,7 +150,10 @@ async function normalizeImage(bytes: Uint8Array, maxPixels: number): Promise<Buf
   }
   if (!meta.width || !meta.height) throw new ApiError('invalid_image', 'The image has no dimensions.');
   if (meta.width * meta.height > maxPixels) {
-    throw new ApiError('invalid_image', `The image is ${meta.width}×${meta.height}; the limit is ${maxPixels} pixels.`);
+    throw new ApiError(
+      'invalid_image',
+      `The image is ${meta.width}×${meta.height}; the limit is ${maxPixels} pixels.`,
+    );
   }
   try {
     const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();

@@ -43,7 +43,10 @@ function encodeCursor(createdAt: number, id: string): string {
 
 function decodeCursor(cursor: string): { createdAt: number; id: string } {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      unknown,
+      unknown,
+    ];
     if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
   } catch {
     // fall through
@@ -56,7 +59,11 @@ function checkDigests(request: FastifyRequest, sha256Hex: string, md5B64: string
   const digest = request.headers['content-digest'];
   if (typeof digest === 'string' && digest) {
     const match = /sha-256=:([A-Za-z0-9+/=]+):/i.exec(digest);
-    if (!match) throw new ApiError('validation_failed', 'Content-Digest must carry a sha-256 value: sha-256=:<base64>:.');
+    if (!match)
+      throw new ApiError(
+        'validation_failed',
+        'Content-Digest must carry a sha-256 value: sha-256=:<base64>:.',
+      );
     if (Buffer.from(match[1] as string, 'base64').toString('hex') !== sha256Hex) {
       throw new ApiError('digest_mismatch', 'Content-Digest does not match the uploaded file.');
     }
@@ -103,7 +110,9 @@ export function createServiceHandlers(d: HandlerDeps) {
     },
 
     async getSession(request: Req, reply: FastifyReply) {
-      return reply.send(await summaryOf(userOf(request), request.params.session_id, request.query.include === 'landmarks'));
+      return reply.send(
+        await summaryOf(userOf(request), request.params.session_id, request.query.include === 'landmarks'),
+      );
     },
 
     async deleteSession(request: Req, reply: FastifyReply) {
@@ -149,10 +158,16 @@ export function createServiceHandlers(d: HandlerDeps) {
       const session = await store.getSession(userId, sessionId);
       if (!session) throw sessionNotFound(sessionId);
       if (session.expiresAt < d.now()) {
-        throw new ApiError('session_expired', `Session ${sessionId} expired at ${new Date(session.expiresAt).toISOString()}.`);
+        throw new ApiError(
+          'session_expired',
+          `Session ${sessionId} expired at ${new Date(session.expiresAt).toISOString()}.`,
+        );
       }
       if (!idemKey && session.imageCount >= config.maxImages) {
-        throw new ApiError('too_many_images', `Too many images. Limit is ${config.maxImages} images per session.`);
+        throw new ApiError(
+          'too_many_images',
+          `Too many images. Limit is ${config.maxImages} images per session.`,
+        );
       }
 
       const upload = await receiveUpload(request, {
@@ -186,13 +201,21 @@ export function createServiceHandlers(d: HandlerDeps) {
               .send(claim.body);
           }
           if (claim.state === 'mismatch') {
-            throw new ApiError('idempotency_conflict', 'This Idempotency-Key was used with a different payload.', { status: 422 });
+            throw new ApiError(
+              'idempotency_conflict',
+              'This Idempotency-Key was used with a different payload.',
+              { status: 422 },
+            );
           }
           if (claim.state === 'in_flight') {
-            throw new ApiError('idempotency_conflict', 'A request with this Idempotency-Key is still in flight. Retry shortly.', {
-              status: 409,
-              headers: { 'retry-after': '1' },
-            });
+            throw new ApiError(
+              'idempotency_conflict',
+              'A request with this Idempotency-Key is still in flight. Retry shortly.',
+              {
+                status: 409,
+                headers: { 'retry-after': '1' },
+              },
+            );
           }
           claimed = true;
         }
@@ -211,9 +234,13 @@ export function createServiceHandlers(d: HandlerDeps) {
         });
         if (!added.ok) {
           if (added.reason === 'too_many_images') {
-            throw new ApiError('too_many_images', `Too many images. Limit is ${config.maxImages} images per session.`);
+            throw new ApiError(
+              'too_many_images',
+              `Too many images. Limit is ${config.maxImages} images per session.`,
+            );
           }
-          if (added.reason === 'session_expired') throw new ApiError('session_expired', `Session ${sessionId} expired.`);
+          if (added.reason === 'session_expired')
+            throw new ApiError('session_expired', `Session ${sessionId} expired.`);
           throw sessionNotFound(sessionId);
         }
         keep = true;
@@ -251,12 +278,18 @@ export function createServiceHandlers(d: HandlerDeps) {
         request.raw.once('close', () => abort.abort());
         const result = await d.pipeline.encodeNow(bytes, { signal: abort.signal }).catch((error: unknown) => {
           if (error instanceof EncoderError) {
-            throw new ApiError(error.code === 'invalid_image' ? 'invalid_image' : 'encoding_failed', error.message);
+            throw new ApiError(
+              error.code === 'invalid_image' ? 'invalid_image' : 'encoding_failed',
+              error.message,
+            );
           }
           throw error;
         });
         if (result.faces.length > config.maxFaces) {
-          throw new ApiError('too_many_faces', `Found ${result.faces.length} faces. Limit is ${config.maxFaces} faces per image.`);
+          throw new ApiError(
+            'too_many_faces',
+            `Found ${result.faces.length} faces. Limit is ${config.maxFaces} faces per image.`,
+          );
         }
         return reply.send(result.faces.map((f) => f.encoding));
       } finally {

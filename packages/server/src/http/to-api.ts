@@ -3,7 +3,10 @@ import type { ImageRecord, SessionRecord, WebhookRecord } from '../storage/recor
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The API status: `expired` is derived from the clock, never stored. */
-export function sessionStatus(s: SessionRecord, now: number): 'open' | 'processing' | 'completed' | 'expired' {
+export function sessionStatus(
+  s: SessionRecord,
+  now: number,
+): 'open' | 'processing' | 'completed' | 'expired' {
   if (s.state === 'completed') return 'completed';
   return s.expiresAt < now ? 'expired' : s.state;
 }

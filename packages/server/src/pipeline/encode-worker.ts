@@ -17,7 +17,8 @@ if (!port) throw new Error('encode-worker must run in a worker thread');
 const encoder = new FaceApiEncoder((workerData as { encoder: FaceApiEncoderOptions }).encoder);
 encoder.init().then(
   () => port.postMessage({ type: 'ready', model: encoder.model } satisfies WorkerResponse),
-  (error: Error) => port.postMessage({ type: 'init-failed', message: error.message } satisfies WorkerResponse),
+  (error: Error) =>
+    port.postMessage({ type: 'init-failed', message: error.message } satisfies WorkerResponse),
 );
 
 port.on('message', async ({ id, bytes }: WorkerRequest) => {

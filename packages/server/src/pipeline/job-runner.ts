@@ -103,7 +103,7 @@ export class JobRunner {
   }
 
   async #process(job: LeasedJob, now: () => number): Promise<void> {
-    const { store, queue, blobs, events, logger, config } = this.#o;
+    const { store, queue, blobs, logger, config } = this.#o;
     const log = logger.child({ jobId: job.id, imageId: job.imageId, attempt: job.attempt });
     const image = await store.getImageForJob(job.imageId);
     if (!image || image.status === 'done' || image.status === 'failed') {
@@ -116,9 +116,12 @@ export class JobRunner {
       return;
     }
     // Heartbeats keep the lease while a long decode runs, so it is never taken for a stall.
-    const heartbeat = setInterval(() => {
-      void queue.heartbeat(job, config.leaseMs).catch(() => {});
-    }, Math.max(50, Math.floor(config.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        void queue.heartbeat(job, config.leaseMs).catch(() => {});
+      },
+      Math.max(50, Math.floor(config.leaseMs / 3)),
+    );
     try {
       const bytes = image.blobKey ? await blobs.get(image.blobKey) : null;
       if (!bytes) throw new EncoderError('encoding_failed', 'The image data is missing.');

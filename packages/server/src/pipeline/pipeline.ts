@@ -81,7 +81,10 @@ export class Pipeline {
     this.#ready = true;
     this.#webhooks.start();
     if (this.#o.config.cleanupIntervalMs > 0) {
-      this.#cleanupTimer = setInterval(() => void this.cleanup().catch(() => {}), this.#o.config.cleanupIntervalMs);
+      this.#cleanupTimer = setInterval(
+        () => void this.cleanup().catch(() => {}),
+        this.#o.config.cleanupIntervalMs,
+      );
       this.#cleanupTimer.unref();
     }
   }
@@ -92,7 +95,12 @@ export class Pipeline {
   }
 
   get model(): ModelInfo {
-    return this.#pool?.model ?? { id: `face-api/${this.#o.config.detector}+landmark68+resnet34`, version: 'unknown' };
+    return (
+      this.#pool?.model ?? {
+        id: `face-api/${this.#o.config.detector}+landmark68+resnet34`,
+        version: 'unknown',
+      }
+    );
   }
 
   /** Wakes the job loop: an image was just enqueued in this process. */

@@ -138,7 +138,8 @@ export class WorkerPool {
 
   /** Encodes on a thread. Rejects with EncoderError (invalid_image, encoding_failed on timeout or crash). */
   encode(bytes: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<EncodeResult> {
-    if (this.#closed) return Promise.reject(new EncoderError('encoding_failed', 'The worker pool is closed.'));
+    if (this.#closed)
+      return Promise.reject(new EncoderError('encoding_failed', 'The worker pool is closed.'));
     if (this.#queue.length >= this.#options.maxQueued) {
       return Promise.reject(new EncoderError('encoding_failed', 'Too many images waiting for an encoder.'));
     }
@@ -176,7 +177,10 @@ export class WorkerPool {
         if (!task) return;
         const id = this.#nextId++;
         const timer = setTimeout(() => {
-          this.#replace(slot, new EncoderError('encoding_failed', `Encoding timed out after ${this.#options.jobTimeoutMs} ms.`));
+          this.#replace(
+            slot,
+            new EncoderError('encoding_failed', `Encoding timed out after ${this.#options.jobTimeoutMs} ms.`),
+          );
         }, this.#options.jobTimeoutMs);
         slot.busy = { id, task, timer };
         // Copy into a transferable buffer so the bytes move to the thread without another copy.
@@ -193,7 +197,8 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const task of this.#queue.splice(0)) task.reject(new EncoderError('encoding_failed', 'The worker pool closed.'));
+    for (const task of this.#queue.splice(0))
+      task.reject(new EncoderError('encoding_failed', 'The worker pool closed.'));
     await Promise.all(
       this.#slots.splice(0).map(async (slot) => {
         if (slot.busy) {

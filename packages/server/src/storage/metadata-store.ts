@@ -67,11 +67,16 @@ export interface MetadataStore {
   /** The active (not revoked) key with this hash; touches lastUsedAt. */
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
 
-  createWebhook(record: Omit<WebhookRecord, 'attempts' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>): Promise<void>;
+  createWebhook(
+    record: Omit<WebhookRecord, 'attempts' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>,
+  ): Promise<void>;
   getWebhook(sessionId: string): Promise<WebhookRecord | null>;
   /** The session's webhook signing secret, for the dispatcher (no owner check: internal). */
   getWebhookSecret(sessionId: string): Promise<string | null>;
-  updateWebhook(eventId: string, patch: Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>): Promise<void>;
+  updateWebhook(
+    eventId: string,
+    patch: Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>,
+  ): Promise<void>;
   listDueWebhooks(now: number, limit: number): Promise<WebhookRecord[]>;
 
   /** Sessions whose expiresAt is before `now`, oldest first. */

@@ -100,7 +100,10 @@ export class WebhookDispatcher {
       lastAttemptAt: now,
       lastStatusCode: statusCode,
       lastError: error,
-      nextAttemptAt: delivered || exhausted ? null : now + backoffDelay(attempts, this.#o.backoff ?? { baseMs: 2000, maxMs: 300_000 }),
+      nextAttemptAt:
+        delivered || exhausted
+          ? null
+          : now + backoffDelay(attempts, this.#o.backoff ?? { baseMs: 2000, maxMs: 300_000 }),
     });
   }
 

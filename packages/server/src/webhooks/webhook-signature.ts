@@ -1,7 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** `Face-Encode-Signature` value for `body` at unix time `t`: `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
-export function signWebhookPayload(secret: string, body: string, t: number = Math.floor(Date.now() / 1000)): string {
+export function signWebhookPayload(
+  secret: string,
+  body: string,
+  t: number = Math.floor(Date.now() / 1000),
+): string {
   const mac = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
   return `t=${t},v1=${mac}`;
 }

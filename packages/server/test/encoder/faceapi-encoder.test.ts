@@ -105,10 +105,14 @@ describe('FaceApiEncoder on the face-api sample photos', () => {
   it('reports quality: a blurred copy is less sharp, a darkened copy less bright', async () => {
     const base = only((await encoder.encode(crop)).faces).quality;
     const blurred = only((await encoder.encode(await sharp(crop).blur(1.5).jpeg().toBuffer())).faces).quality;
-    const dark = only((await encoder.encode(await sharp(crop).linear(0.6, 0).jpeg().toBuffer())).faces).quality;
+    const dark = only(
+      (await encoder.encode(await sharp(crop).linear(0.6, 0).jpeg().toBuffer())).faces,
+    ).quality;
     expect(blurred.sharpness).toBeLessThan(base.sharpness / 2);
     expect(dark.brightness).toBeLessThan(base.brightness);
-    const tilted = only((await encoder.encode(await sharp(crop).rotate(20, { background: '#fff' }).jpeg().toBuffer())).faces);
+    const tilted = only(
+      (await encoder.encode(await sharp(crop).rotate(20, { background: '#fff' }).jpeg().toBuffer())).faces,
+    );
     // Turning the picture 20° clockwise turns the eye line roughly 20° (sample1's first face is already tilted ~44°).
     expect(tilted.quality.roll - base.roll).toBeGreaterThan(12);
     expect(tilted.quality.roll - base.roll).toBeLessThan(40);
@@ -132,7 +136,10 @@ describe('FaceApiEncoder on the face-api sample photos', () => {
 
   it('rejects a corrupt file with invalid_image', async () => {
     const corrupt = Buffer.concat([crop.subarray(0, 200), Buffer.alloc(300, 0x55)]);
-    await expect(encoder.encode(corrupt)).rejects.toMatchObject({ name: 'EncoderError', code: 'invalid_image' });
+    await expect(encoder.encode(corrupt)).rejects.toMatchObject({
+      name: 'EncoderError',
+      code: 'invalid_image',
+    });
     await expect(encoder.encode(new Uint8Array([1, 2, 3]))).rejects.toBeInstanceOf(EncoderError);
   });
 

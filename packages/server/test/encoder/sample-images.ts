@@ -38,7 +38,8 @@ export async function exifRotated(upright: Buffer): Promise<Buffer> {
 }
 
 export const mirrored = (img: Buffer) => sharp(img).flop().jpeg({ quality: 92 }).toBuffer();
-export const rescaled = (img: Buffer, width: number) => sharp(img).resize({ width }).jpeg({ quality: 92 }).toBuffer();
+export const rescaled = (img: Buffer, width: number) =>
+  sharp(img).resize({ width }).jpeg({ quality: 92 }).toBuffer();
 export const grayscale = (img: Buffer) => sharp(img).grayscale().png().toBuffer();
 export const pngWithAlpha = (img: Buffer) => sharp(img).ensureAlpha(0.8).png().toBuffer();
 export const sixteenBitPng = (img: Buffer) => sharp(img).toColourspace('rgb16').png().toBuffer();
@@ -57,7 +58,9 @@ export async function collage(faces: Buffer[], cell = 200): Promise<Buffer> {
   const rows = Math.ceil(faces.length / cols);
   const tiles = await Promise.all(faces.map((f) => sharp(f).resize(cell, cell, { fit: 'cover' }).toBuffer()));
   return sharp({ create: { width: cols * cell, height: rows * cell, channels: 3, background: '#ffffff' } })
-    .composite(tiles.map((input, i) => ({ input, left: (i % cols) * cell, top: Math.floor(i / cols) * cell })))
+    .composite(
+      tiles.map((input, i) => ({ input, left: (i % cols) * cell, top: Math.floor(i / cols) * cell })),
+    )
     .jpeg({ quality: 92 })
     .toBuffer();
 }

@@ -27,7 +27,11 @@ async function createSession(user = 'alice', body: Record<string, unknown> = {})
   return session;
 }
 
-function upload(sessionId: string, bytes: Uint8Array, init: { user?: string; headers?: Record<string, string>; name?: string; query?: string } = {}) {
+function upload(
+  sessionId: string,
+  bytes: Uint8Array,
+  init: { user?: string; headers?: Record<string, string>; name?: string; query?: string } = {},
+) {
   return server.call(`/v1/image/${sessionId}${init.query ?? ''}`, {
     method: 'POST',
     user: init.user ?? 'alice',
@@ -66,7 +70,13 @@ describe('routes come from the OpenAPI document', () => {
 describe('sessions', () => {
   it('creates, reads, lists and deletes a session with documented shapes', async () => {
     const created = await createSession('alice', { vendor_data: 'v-1', ttl_seconds: 3600 });
-    expect(created).toMatchObject({ status: 'open', image_count: 0, max_images: 5, vendor_data: 'v-1', webhook_secret: null });
+    expect(created).toMatchObject({
+      status: 'open',
+      image_count: 0,
+      max_images: 5,
+      vendor_data: 'v-1',
+      webhook_secret: null,
+    });
     const res = await server.call(`/v1/session/${created.session_id}`, alice);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBeTruthy();
@@ -78,7 +88,9 @@ describe('sessions', () => {
     expectSchema('SessionList', list);
     expect(list.items.map((s: { session_id: string }) => s.session_id)).toContain(created.session_id);
 
-    expect((await server.call(`/v1/session/${created.session_id}`, { ...alice, method: 'DELETE' })).status).toBe(204);
+    expect(
+      (await server.call(`/v1/session/${created.session_id}`, { ...alice, method: 'DELETE' })).status,
+    ).toBe(204);
     const gone = await server.call(`/v1/session/${created.session_id}`, alice);
     expectProblem(await json(gone), 404, 'session_not_found');
   });
@@ -96,7 +108,9 @@ describe('sessions', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await json(await server.call(`/v1/sessions?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { user: 'pager' }));
+      const page = await json(
+        await server.call(`/v1/sessions?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { user: 'pager' }),
+      );
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((s: { session_id: string }) => s.session_id));
       cursor = page.next_cursor;
@@ -140,11 +154,15 @@ describe('uploads', () => {
       size_bytes: jpeg.length,
       sha256: createHash('sha256').update(jpeg).digest('hex'),
     });
+    // eslint-disable-next-line no-control-regex
     expect(image.image_name).not.toMatch(/[/\\\u0000\u202e]/);
     expect(res.headers.get('location')).toBe(`/v1/image/${s.session_id}/${image.image_id}`);
     const fetched = await json(await server.call(`/v1/image/${s.session_id}/${image.image_id}`, alice));
     expect(fetched).toEqual(image);
-    const missing = await server.call(`/v1/image/${s.session_id}/3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b`, alice);
+    const missing = await server.call(
+      `/v1/image/${s.session_id}/3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b`,
+      alice,
+    );
     expectProblem(await json(missing), 404, 'image_not_found');
   });
 
@@ -153,7 +171,9 @@ describe('uploads', () => {
     const png = await sharp(jpeg).png().toBuffer();
     const digest = `sha-256=:${createHash('sha256').update(png).digest('base64')}:`;
     const md5 = createHash('md5').update(png).digest('base64');
-    const res = await upload(s.session_id, png, { headers: { 'content-digest': digest, 'content-md5': md5 } });
+    const res = await upload(s.session_id, png, {
+      headers: { 'content-digest': digest, 'content-md5': md5 },
+    });
     expect(res.status).toBe(201);
     expect((await json(res)).content_type).toBe('image/png');
   });
@@ -172,11 +192,14 @@ describe('uploads', () => {
   it('lets exactly 5 of 10 parallel uploads into one session, leaving no stray blobs', async () => {
     const s = await createSession('racer');
     const before = server.files().length;
-    const results = await Promise.all(Array.from({ length: 10 }, () => upload(s.session_id, jpeg, { user: 'racer' })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => upload(s.session_id, jpeg, { user: 'racer' })),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((c) => c === 201)).toHaveLength(5);
     expect(statuses.filter((c) => c === 400)).toHaveLength(5);
-    for (const r of results.filter((r) => r.status === 400)) expect((await json(r)).code).toBe('too_many_images');
+    for (const r of results.filter((r) => r.status === 400))
+      expect((await json(r)).code).toBe('too_many_images');
     expect(server.files().length - before).toBe(5);
   });
 
@@ -187,9 +210,18 @@ describe('uploads', () => {
     const big = await startTestServer({ maxFileMb: 2 });
     try {
       const sb = await json(
-        await big.call('/v1/session', { method: 'POST', user: 'alice', headers: { 'content-type': 'application/json' }, body: '{}' }),
+        await big.call('/v1/session', {
+          method: 'POST',
+          user: 'alice',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }),
       );
-      const res = await big.call(`/v1/image/${sb.session_id}`, { method: 'POST', user: 'alice', body: imageForm(exif) });
+      const res = await big.call(`/v1/image/${sb.session_id}`, {
+        method: 'POST',
+        user: 'alice',
+        body: imageForm(exif),
+      });
       expect(res.status).toBe(201);
       const stored = big.files().filter((f) => f.startsWith('blobs/images/'));
       expect(stored).toHaveLength(1);
@@ -230,13 +262,18 @@ describe('idempotency', () => {
   it('creates one image from 50 identical concurrent requests', async () => {
     const s = await createSession('idem');
     const headers = { 'idempotency-key': 'key-burst-1' };
-    const results = await Promise.all(Array.from({ length: 50 }, () => upload(s.session_id, jpeg, { user: 'idem', headers })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => upload(s.session_id, jpeg, { user: 'idem', headers })),
+    );
     const codes = results.map((r) => r.status);
     expect(codes.every((c) => c === 201 || c === 409)).toBe(true);
     const created = await Promise.all(results.filter((r) => r.status === 201).map(json));
     expect(new Set(created.map((i) => i.image_id)).size).toBe(1);
-    for (const r of results.filter((r) => r.status === 409)) expect((await json(r)).code).toBe('idempotency_conflict');
-    expect((await json(await server.call(`/v1/session/${s.session_id}`, { user: 'idem' }))).image_count).toBe(1);
+    for (const r of results.filter((r) => r.status === 409))
+      expect((await json(r)).code).toBe('idempotency_conflict');
+    expect((await json(await server.call(`/v1/session/${s.session_id}`, { user: 'idem' }))).image_count).toBe(
+      1,
+    );
   });
 });
 
@@ -251,15 +288,21 @@ describe('hostile input', () => {
       const headers = new Headers(init.headers);
       headers.set('user_id', 'hostile');
       const res = await fetch(`${server.url}${path}`, { ...init, headers });
-      const ct = res.headers.get("content-type");
+      const ct = res.headers.get('content-type');
       const raw = await res.clone().text();
       expect(ct, `${c.name}: ${raw}`).toMatch(/^application\/problem\+json/);
       const body = await json(res);
-      expect({ name: c.name, status: res.status, code: body.code }).toEqual({ name: c.name, status: c.status, code: c.code });
+      expect({ name: c.name, status: res.status, code: body.code }).toEqual({
+        name: c.name,
+        status: c.status,
+        code: c.code,
+      });
       expectProblem(body, c.status, c.code);
     }
     expect((await server.call('/healthz')).status).toBe(200);
-    expect((await json(await server.call(`/v1/session/${s.session_id}`, { user: 'hostile' }))).image_count).toBe(0);
+    expect(
+      (await json(await server.call(`/v1/session/${s.session_id}`, { user: 'hostile' }))).image_count,
+    ).toBe(0);
     expect(server.files()).toEqual(blobsBefore);
     expect(server.files().filter((f) => f.includes('.tmp') || f.includes('uploads'))).toEqual([]);
   });
@@ -283,9 +326,15 @@ describe('expiry and persistence', () => {
       });
       const s = await json(res);
       clock += 61_000;
-      const up = await timed.call(`/v1/image/${s.session_id}`, { method: 'POST', user: 'alice', body: imageForm(jpeg) });
+      const up = await timed.call(`/v1/image/${s.session_id}`, {
+        method: 'POST',
+        user: 'alice',
+        body: imageForm(jpeg),
+      });
       expectProblem(await json(up), 410, 'session_expired');
-      expect((await json(await timed.call(`/v1/session/${s.session_id}`, { user: 'alice' }))).status).toBe('expired');
+      expect((await json(await timed.call(`/v1/session/${s.session_id}`, { user: 'alice' }))).status).toBe(
+        'expired',
+      );
       expect(timed.files().filter((f) => f.startsWith('blobs/images'))).toEqual([]);
     } finally {
       await timed.dispose();
@@ -295,9 +344,16 @@ describe('expiry and persistence', () => {
   it('keeps sessions and images across a restart on the same data dir', async () => {
     const first = await startTestServer();
     const s = await json(
-      await first.call('/v1/session', { method: 'POST', user: 'alice', headers: { 'content-type': 'application/json' }, body: '{}' }),
+      await first.call('/v1/session', {
+        method: 'POST',
+        user: 'alice',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      }),
     );
-    const image = await json(await first.call(`/v1/image/${s.session_id}`, { method: 'POST', user: 'alice', body: imageForm(jpeg) }));
+    const image = await json(
+      await first.call(`/v1/image/${s.session_id}`, { method: 'POST', user: 'alice', body: imageForm(jpeg) }),
+    );
     await first.close();
     const second = await startTestServer({}, { dataDir: first.dataDir });
     try {
@@ -351,7 +407,11 @@ describe('operations', () => {
     try {
       const res = await fetch(`${withCors.url}/v1/session`, {
         method: 'OPTIONS',
-        headers: { origin: 'http://app.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'user_id,idempotency-key' },
+        headers: {
+          origin: 'http://app.test',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'user_id,idempotency-key',
+        },
       });
       expect(res.status).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe('http://app.test');

@@ -15,9 +15,13 @@ const children: ChildProcess[] = [];
 
 /** Starts the built server as a child process; resolves its URL from the "listening" log line. */
 function startChild(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [bin, 'start', '--auth', 'demo', '--port', '0', '--data-dir', dataDir, '--workers', '1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, 'start', '--auth', 'demo', '--port', '0', '--data-dir', dataDir, '--workers', '1'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -45,10 +49,17 @@ describe('crash recovery', () => {
 
     const first = await startChild();
     const call = (url: string, path: string, init: RequestInit = {}) =>
-      fetch(`${url}${path}`, { ...init, headers: { user_id: 'crash', ...(init.headers as Record<string, string>) } });
+      fetch(`${url}${path}`, {
+        ...init,
+        headers: { user_id: 'crash', ...(init.headers as Record<string, string>) },
+      });
     const sessions: string[] = [];
     for (let s = 0; s < 4; s++) {
-      const res = await call(first.url, '/v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await call(first.url, '/v1/session', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       const id = ((await res.json()) as { session_id: string }).session_id;
       sessions.push(id);
       for (let i = 0; i < 5; i++) {
@@ -65,7 +76,9 @@ describe('crash recovery', () => {
     const deadline = Date.now() + 170_000;
     let summaries: Array<{ status: string; images: Array<{ status: string; faces: unknown[] }> }> = [];
     while (Date.now() < deadline) {
-      summaries = await Promise.all(sessions.map(async (id) => (await call(second.url, `/v1/session/${id}`)).json()));
+      summaries = await Promise.all(
+        sessions.map(async (id) => (await call(second.url, `/v1/session/${id}`)).json()),
+      );
       if (summaries.every((s) => s.status === 'completed')) break;
       await new Promise((r) => setTimeout(r, 1000));
     }

@@ -41,7 +41,15 @@ afterEach(async () => {
 
 async function addImage(sessionId = 's1', maxAttempts = 3) {
   if (!(await stores.store.getSession('u', sessionId))) {
-    await stores.store.createSession({ id: sessionId, userId: 'u', ttlSeconds: 3600, vendorData: null, callbackUrl: null, webhookSecret: null, now: Date.now() });
+    await stores.store.createSession({
+      id: sessionId,
+      userId: 'u',
+      ttlSeconds: 3600,
+      vendorData: null,
+      callbackUrl: null,
+      webhookSecret: null,
+      now: Date.now(),
+    });
   }
   const id = `img-${Math.random().toString(36).slice(2)}`;
   const blobKey = `images/${id}`;
@@ -63,7 +71,10 @@ async function addImage(sessionId = 's1', maxAttempts = 3) {
   return added.image;
 }
 
-function startRunner(encode: (bytes: Uint8Array) => Promise<EncodeResult>, extra: Partial<ConstructorParameters<typeof JobRunner>[0]> = {}) {
+function startRunner(
+  encode: (bytes: Uint8Array) => Promise<EncodeResult>,
+  extra: Partial<ConstructorParameters<typeof JobRunner>[0]> = {},
+) {
   const events = new ImageEvents();
   runner = new JobRunner({
     config: { leaseMs: 2000, maxFaces: 5, keepImages: false },
@@ -161,7 +172,9 @@ describe('JobRunner', () => {
     release();
     await new Promise((r) => setTimeout(r, 200));
     expect(await stores.store.getImageForJob(image.id)).toBeNull();
-    const rows = stores.db.prepare('SELECT (SELECT COUNT(*) FROM images) + (SELECT COUNT(*) FROM jobs) AS n').get() as { n: number };
+    const rows = stores.db
+      .prepare('SELECT (SELECT COUNT(*) FROM images) + (SELECT COUNT(*) FROM jobs) AS n')
+      .get() as { n: number };
     expect(rows.n).toBe(0);
   });
 

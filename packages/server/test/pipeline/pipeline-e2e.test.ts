@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncodedFace } from '../../src/encoder/encoder.js';
 import { FaceApiEncoder } from '../../src/encoder/faceapi-encoder.js';
 import { verifyWebhookSignature } from '../../src/webhooks/webhook-signature.js';
-import { collage, cropFace, exifRotated, noFace, rescaled, sample, samplePath } from '../encoder/sample-images.js';
+import {
+  collage,
+  cropFace,
+  exifRotated,
+  noFace,
+  rescaled,
+  sample,
+  samplePath,
+} from '../encoder/sample-images.js';
 import { expectSchema } from '../support/spec-validator.js';
 import { imageForm, startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -25,12 +33,21 @@ async function json(res: Response) {
 }
 
 async function session(body: Record<string, unknown> = {}) {
-  const res = await server.call('/v1/session', { method: 'POST', user, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await server.call('/v1/session', {
+    method: 'POST',
+    user,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return json(res);
 }
 
 async function put(sessionId: string, bytes: Buffer, wait = 30) {
-  const res = await server.call(`/v1/image/${sessionId}?wait=${wait}`, { method: 'POST', user, body: imageForm(bytes) });
+  const res = await server.call(`/v1/image/${sessionId}?wait=${wait}`, {
+    method: 'POST',
+    user,
+    body: imageForm(bytes),
+  });
   expect(res.status).toBe(201);
   return json(res);
 }
@@ -43,7 +60,8 @@ beforeAll(async () => {
   personB = await cropFace(sample(1), s1[2]!.box, 480);
   const crops: Buffer[] = [];
   for (const n of [4, 5] as const) {
-    for (const f of (await encoder.encode(sample(n))).faces) crops.push(await cropFace(sample(n), f.box, 200, 0.3));
+    for (const f of (await encoder.encode(sample(n))).faces)
+      crops.push(await cropFace(sample(n), f.box, 200, 0.3));
   }
   crowd = await collage(crops);
   server = await startTestServer({ workers: 1, webhookAllowPrivate: true }, { now: () => clock });
@@ -132,7 +150,10 @@ describe('the encoding pipeline over HTTP', () => {
       expect(second.headers['face-encode-event-id']).toBe(first.headers['face-encode-event-id']);
       const event = JSON.parse(second.body);
       expectSchema('SessionCompletedEvent', event);
-      expect(event).toMatchObject({ type: 'session.completed', data: { session_id: s.session_id, vendor_data: 'order-9' } });
+      expect(event).toMatchObject({
+        type: 'session.completed',
+        data: { session_id: s.session_id, vendor_data: 'order-9' },
+      });
       expect(
         verifyWebhookSignature({
           secret: s.webhook_secret,
@@ -143,7 +164,12 @@ describe('the encoding pipeline over HTTP', () => {
         }),
       ).toBe(true);
       const summary = await json(await server.call(`/v1/session/${s.session_id}`, { user }));
-      expect(summary.webhook).toMatchObject({ event_id: event.id, status: 'delivered', attempts: 2, last_status_code: 204 });
+      expect(summary.webhook).toMatchObject({
+        event_id: event.id,
+        status: 'delivered',
+        attempts: 2,
+        last_status_code: 204,
+      });
     } finally {
       receiver.close();
     }
@@ -154,7 +180,17 @@ describe('the encoding pipeline over HTTP', () => {
     const curl = async (...args: string[]) => JSON.parse((await run('curl', ['-sS', ...args])).stdout);
     const created = await curl('-X', 'POST', `${server.url}/v1/session`, '-H', 'user_id: 1');
     expect(created.status).toBe('open');
-    const image = await curl('-X', 'POST', `${server.url}/v1/image/${created.session_id}?wait=30`, '-H', 'user_id: 1', '-F', `file=@${samplePath(2)}`, '-F', 'image_name=photo.jpg');
+    const image = await curl(
+      '-X',
+      'POST',
+      `${server.url}/v1/image/${created.session_id}?wait=30`,
+      '-H',
+      'user_id: 1',
+      '-F',
+      `file=@${samplePath(2)}`,
+      '-F',
+      'image_name=photo.jpg',
+    );
     expect(image).toMatchObject({ image_name: 'photo.jpg', status: 'done' });
     const summary = await curl(`${server.url}/v1/session/${created.session_id}`, '-H', 'user_id: 1');
     expect(summary.images[0].faces).toHaveLength(3);
@@ -175,7 +211,9 @@ describe('the encoding pipeline over HTTP', () => {
     try {
       for (const table of ['sessions', 'images', 'jobs', 'idempotency', 'webhooks']) {
         const column = table === 'sessions' ? 'id' : 'session_id';
-        const row = raw.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${column} = ?`).get(s.session_id) as { n: number };
+        const row = raw
+          .prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${column} = ?`)
+          .get(s.session_id) as { n: number };
         expect(row.n, table).toBe(0);
       }
     } finally {
@@ -189,9 +227,20 @@ describe('keep-images', () => {
   it('keeps the raw image after encoding when asked, without EXIF', async () => {
     const keeper = await startTestServer({ workers: 1, keepImages: true });
     try {
-      const s = await json(await keeper.call('/v1/session', { method: 'POST', user, headers: { 'content-type': 'application/json' }, body: '{}' }));
+      const s = await json(
+        await keeper.call('/v1/session', {
+          method: 'POST',
+          user,
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }),
+      );
       const withExif = await sharp(personA).withMetadata({ orientation: 1 }).jpeg().toBuffer();
-      const res = await keeper.call(`/v1/image/${s.session_id}?wait=30`, { method: 'POST', user, body: imageForm(withExif) });
+      const res = await keeper.call(`/v1/image/${s.session_id}?wait=30`, {
+        method: 'POST',
+        user,
+        body: imageForm(withExif),
+      });
       expect((await json(res)).status).toBe('done');
       expect(keeper.files().filter((f) => f.startsWith('blobs/images'))).toHaveLength(1);
     } finally {

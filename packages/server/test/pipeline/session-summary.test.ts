@@ -32,11 +32,20 @@ const image = (status: ImageRecord['status'], faces: FaceRecord[] = []): ImageRe
 
 describe('buildSummary', () => {
   it('says same person when every pair of main faces is within the threshold', () => {
-    const s = buildSummary([image('done', [face(vec(0))]), image('done', [face(vec(0.3))]), image('done', [face(vec(0.5))])], {
-      threshold: 0.6,
-      model,
+    const s = buildSummary(
+      [image('done', [face(vec(0))]), image('done', [face(vec(0.3))]), image('done', [face(vec(0.5))])],
+      {
+        threshold: 0.6,
+        model,
+      },
+    );
+    expect(s).toMatchObject({
+      same_person: true,
+      max_distance: 0.5,
+      images_done: 3,
+      faces_total: 3,
+      verdict_reason: null,
     });
-    expect(s).toMatchObject({ same_person: true, max_distance: 0.5, images_done: 3, faces_total: 3, verdict_reason: null });
     expect(s.distances).toEqual([
       [0, 0.3, 0.5],
       [0.3, 0, 0.2],
@@ -45,14 +54,25 @@ describe('buildSummary', () => {
   });
 
   it('says different people when one pair is beyond the threshold, using the largest face of each image', () => {
-    const s = buildSummary([image('done', [face(vec(0), 200), face(vec(5), 50)]), image('done', [face(vec(0.7))])], { threshold: 0.6, model });
+    const s = buildSummary(
+      [image('done', [face(vec(0), 200), face(vec(5), 50)]), image('done', [face(vec(0.7))])],
+      { threshold: 0.6, model },
+    );
     expect(s.same_person).toBe(false);
     expect(s.max_distance).toBeCloseTo(0.7);
   });
 
   it('is undecidable with fewer than two faces, and says why', () => {
-    const s = buildSummary([image('done', [face(vec(0))]), image('done', []), image('failed')], { threshold: 0.6, model });
-    expect(s).toMatchObject({ same_person: null, max_distance: null, images_without_face: 1, images_failed: 1 });
+    const s = buildSummary([image('done', [face(vec(0))]), image('done', []), image('failed')], {
+      threshold: 0.6,
+      model,
+    });
+    expect(s).toMatchObject({
+      same_person: null,
+      max_distance: null,
+      images_without_face: 1,
+      images_failed: 1,
+    });
     expect(s.verdict_reason).toMatch(/1 with no face/);
   });
 });

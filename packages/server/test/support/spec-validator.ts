@@ -19,6 +19,8 @@ export function expectSchema(name: string, value: unknown): void {
   const validate = ajv.getSchema(`face-encode#/components/schemas/${name}`);
   if (!validate) throw new Error(`No schema ${name}`);
   if (!validate(value)) {
-    throw new Error(`${name} does not match the spec: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 500)}`);
+    throw new Error(
+      `${name} does not match the spec: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 500)}`,
+    );
   }
 }

@@ -47,7 +47,11 @@ export async function startTestServer(
 }
 
 /** A multipart body with `file` (and optional extra fields). */
-export function imageForm(bytes: Uint8Array, name = 'photo.jpg', fields: Record<string, string> = {}): FormData {
+export function imageForm(
+  bytes: Uint8Array,
+  name = 'photo.jpg',
+  fields: Record<string, string> = {},
+): FormData {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.set(k, v);
   form.set('file', new Blob([new Uint8Array(bytes)]), name);

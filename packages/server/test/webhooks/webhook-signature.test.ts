@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhookPayload, verifyWebhookSignature, WebhookVerificationError } from '../../src/webhooks/webhook-signature.js';
+import {
+  signWebhookPayload,
+  verifyWebhookSignature,
+  WebhookVerificationError,
+} from '../../src/webhooks/webhook-signature.js';
 import { isPrivateAddress } from '../../src/webhooks/ssrf-guard.js';
 
 const secret = 'whsec_test';
@@ -32,9 +36,20 @@ describe('webhook signatures', () => {
 });
 
 describe('SSRF guard', () => {
-  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.9', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1'])(
-    'treats %s as private',
-    (ip) => expect(isPrivateAddress(ip)).toBe(true),
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.9',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    'fe80::1',
+    'fd00::1',
+    '::ffff:127.0.0.1',
+  ])('treats %s as private', (ip) => expect(isPrivateAddress(ip)).toBe(true));
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('treats %s as public', (ip) =>
+    expect(isPrivateAddress(ip)).toBe(false),
   );
-  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('treats %s as public', (ip) => expect(isPrivateAddress(ip)).toBe(false));
 });
