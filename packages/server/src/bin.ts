@@ -40,6 +40,8 @@ interface StartFlags {
   jwtSecret?: string;
   webhookAllowPrivate?: boolean;
   logLevel: string;
+  encoder: ServerConfig['encoder'];
+  remoteUrl: string;
 }
 
 function configFrom(flags: Partial<StartFlags>): ServerConfig {
@@ -72,6 +74,12 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     webhookAllowPrivate: flags.webhookAllowPrivate ?? envBool(env.FACE_ENCODE_WEBHOOK_ALLOW_PRIVATE) ?? false,
     rateLimitMax: env.FACE_ENCODE_RATE_LIMIT ? int(env.FACE_ENCODE_RATE_LIMIT) : DEFAULT_CONFIG.rateLimitMax,
     logLevel: flags.logLevel ?? env.FACE_ENCODE_LOG_LEVEL ?? DEFAULT_CONFIG.logLevel,
+    encoder:
+      flags.encoder ??
+      (env.FACE_ENCODE_ENCODER as ServerConfig['encoder'] | undefined) ??
+      DEFAULT_CONFIG.encoder,
+    remoteEncoderUrl: flags.remoteUrl ?? env.FACE_ENCODE_REMOTE_URL ?? null,
+    remoteEncoderToken: env.FACE_ENCODE_REMOTE_TOKEN ?? null,
   });
 }
 
@@ -110,6 +118,16 @@ program
   .option('--jwt-secret <secret>', 'jwt auth: shared HS256 secret (env FACE_ENCODE_JWT_SECRET)')
   .option('--webhook-allow-private', 'let webhooks reach private and loopback addresses')
   .option('--log-level <level>', 'pino log level (env FACE_ENCODE_LOG_LEVEL)')
+  .addOption(
+    new Option('--encoder <engine>', 'encoder engine (env FACE_ENCODE_ENCODER)').choices([
+      'faceapi',
+      'remote',
+    ]),
+  )
+  .option(
+    '--remote-url <url>',
+    'remote engine: a service speaking POST /v1/selfie (env FACE_ENCODE_REMOTE_URL)',
+  )
   .addHelpText(
     'after',
     '\nExamples:\n  face-encode-server start\n  face-encode-server start --auth demo --port 3030 --workers 2\n  FACE_ENCODE_DATA_DIR=/var/lib/face-encode face-encode-server start --host 0.0.0.0',

@@ -10,6 +10,7 @@ import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
 import type { ImageEvents } from './image-events.js';
 import { JobRunner, type JobMetrics } from './job-runner.js';
 import { buildSummary } from './session-summary.js';
+import { RemoteEncoder } from '../encoder/remote-encoder.js';
 import { WorkerPool } from './worker-pool.js';
 
 export type PipelineMetrics = JobMetrics;
@@ -32,6 +33,8 @@ export interface PipelineOptions {
 export class Pipeline {
   readonly #o: PipelineOptions;
   readonly #pool: WorkerPool | null;
+  /** The `remote` engine: I/O only, so it runs on the main thread instead of in worker threads. */
+  readonly #remote: RemoteEncoder | null;
   readonly #runner: JobRunner | null;
   readonly #webhooks: WebhookDispatcher;
   #cleanupTimer: NodeJS.Timeout | null = null;
@@ -40,29 +43,41 @@ export class Pipeline {
   constructor(options: PipelineOptions) {
     this.#o = options;
     const { config } = options;
+    this.#remote =
+      config.encoder === 'remote'
+        ? new RemoteEncoder({
+            url: config.remoteEncoderUrl ?? '',
+            token: config.remoteEncoderToken,
+            timeoutMs: config.jobTimeoutMs,
+          })
+        : null;
     this.#pool =
-      config.workers > 0
+      config.workers > 0 && !this.#remote
         ? new WorkerPool({
             size: config.workers,
             jobTimeoutMs: config.jobTimeoutMs,
             encoder: { maxPixels: config.maxPixels, detector: config.detector },
           })
         : null;
-    this.#runner = this.#pool
-      ? new JobRunner({
-          config,
-          store: options.store,
-          blobs: options.blobs,
-          queue: options.queue,
-          events: options.events,
-          logger: options.logger,
-          metrics: options.metrics,
-          concurrency: config.workers,
-          encode: (bytes) => (this.#pool as WorkerPool).encode(bytes),
-          onSessionCompleted: (sessionId, userId) => this.#onSessionCompleted(sessionId, userId),
-          now: options.now,
-        })
-      : null;
+    const encode = this.#remote
+      ? (bytes: Uint8Array) => (this.#remote as RemoteEncoder).encode(bytes)
+      : (bytes: Uint8Array) => (this.#pool as WorkerPool).encode(bytes);
+    this.#runner =
+      config.workers > 0
+        ? new JobRunner({
+            config,
+            store: options.store,
+            blobs: options.blobs,
+            queue: options.queue,
+            events: options.events,
+            logger: options.logger,
+            metrics: options.metrics,
+            concurrency: config.workers,
+            encode,
+            onSessionCompleted: (sessionId, userId) => this.#onSessionCompleted(sessionId, userId),
+            now: options.now,
+          })
+        : null;
     this.#webhooks = new WebhookDispatcher({
       store: options.store,
       logger: options.logger,
@@ -74,10 +89,8 @@ export class Pipeline {
   }
 
   async start(): Promise<void> {
-    if (this.#pool) {
-      await this.#pool.start();
-      this.#runner?.start();
-    }
+    if (this.#pool) await this.#pool.start();
+    this.#runner?.start();
     this.#ready = true;
     this.#webhooks.start();
     if (this.#o.config.cleanupIntervalMs > 0) {
@@ -95,6 +108,7 @@ export class Pipeline {
   }
 
   get model(): ModelInfo {
+    if (this.#remote) return this.#remote.model;
     return (
       this.#pool?.model ?? {
         id: `face-api/${this.#o.config.detector}+landmark68+resnet34`,
@@ -110,6 +124,7 @@ export class Pipeline {
 
   /** Encodes one image now on a worker thread (POST /v1/selfie). */
   encodeNow(bytes: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<EncodeResult> {
+    if (this.#remote) return this.#remote.encode(bytes);
     if (!this.#pool) return Promise.reject(new Error('This process runs no encoder workers.'));
     return this.#pool.encode(bytes, opts);
   }
