@@ -4,14 +4,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
 const samples = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
-const photos = process.argv.slice(2).length
-  ? process.argv.slice(2)
-  : ['sample1.jpg', 'sample2.jpg'].map((f) => join(samples, f));
+// Photos given on the command line are relative to where pnpm was run; the default ones to the sample folder.
+const given = process.argv.slice(2);
+const photos = given.length
+  ? given.map((p) => resolve(process.env.INIT_CWD ?? process.cwd(), p))
+  : ['sample1.jpg', 'sample2.jpg'];
+const photoDir = given.length ? process.cwd() : samples;
 const dataDir = mkdtempSync(join(tmpdir(), 'face-encode-demo-'));
 
 const server = spawn(
@@ -52,15 +56,15 @@ const url = await new Promise((resolve, reject) => {
   server.on('exit', (code) => reject(new Error(`server exited early (${code})`)));
 });
 console.error(`face-encode demo: reference server at ${url} (data in ${dataDir}, removed afterwards)`);
-console.error(`$ face-encode encode ${photos.map((p) => p.replace(samples, '<face-api>/demo')).join(' ')}\n`);
-
-const cli = spawn(
-  process.execPath,
-  ['packages/cli/dist/bin.js', 'encode', ...photos, '--url', url, '--user-id', 'demo'],
-  {
-    stdio: 'inherit',
-  },
+console.error(
+  `$ cd ${photoDir === samples ? '<@vladmandic/face-api>/demo' : photoDir} && face-encode encode ${photos.join(' ')}\n`,
 );
+
+const cliBin = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+const cli = spawn(process.execPath, [cliBin, 'encode', ...photos, '--url', url, '--user-id', 'demo'], {
+  stdio: 'inherit',
+  cwd: photoDir,
+});
 const code = await new Promise((resolve) => cli.on('exit', (c) => resolve(c ?? 1)));
 stop();
 process.exit(code);
