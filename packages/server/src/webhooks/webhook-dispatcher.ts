@@ -1,4 +1,7 @@
+import type { LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { backoffDelay } from '../queue/retry-backoff.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { WebhookRecord } from '../storage/records.js';
@@ -72,9 +75,26 @@ export class WebhookDispatcher {
     }
     let statusCode: number | null = null;
     let error: string | null = null;
+    let pinned: Agent | undefined;
     try {
       const secret = (await this.#o.secretFor(hook.sessionId)) ?? '';
-      const response = await fetch(url, {
+      // Connect to the address that passed the check, so a second DNS answer cannot redirect the call
+      // to a private address (DNS rebinding); TLS still verifies the URL's host name.
+      const family = isIP(target as string) === 6 ? 6 : 4;
+      pinned = new Agent({
+        connect: {
+          lookup: (_host, options, callback) => {
+            const all = (options as { all?: boolean }).all;
+            if (all)
+              (callback as (e: null, a: LookupAddress[]) => void)(null, [
+                { address: target as string, family },
+              ]);
+            else (callback as (e: null, a: string, f: number) => void)(null, target as string, family);
+          },
+        },
+      });
+      const response = await undiciFetch(url, {
+        dispatcher: pinned,
         method: 'POST',
         redirect: 'manual',
         headers: {
@@ -91,6 +111,8 @@ export class WebhookDispatcher {
       if (response.status < 200 || response.status >= 300) error = `HTTP ${response.status}`;
     } catch (e) {
       error = target === undefined ? 'The callback host could not be resolved.' : (e as Error).message;
+    } finally {
+      await pinned?.close().catch(() => {});
     }
     const delivered = error === null;
     const exhausted = attempts >= (this.#o.maxAttempts ?? 6);
