@@ -69,6 +69,11 @@ function loadRuntime(): Promise<Runtime> {
 
 const FACE_API_VERSION = (require('@vladmandic/face-api/package.json') as { version: string }).version;
 
+/** The model a FaceApiEncoder with this detector reports, known without loading it. */
+export function faceApiModelInfo(detector: FaceDetector): ModelInfo {
+  return { id: `face-api/${detector}+landmark68+resnet34`, version: FACE_API_VERSION };
+}
+
 /**
  * The default engine: @vladmandic/face-api's SSD MobileNet v1 detector, 68-point landmark net and
  * ResNet-34 recognition net (dlib's 128-d space), on TensorFlow.js WASM. One instance per thread.
@@ -89,7 +94,7 @@ export class FaceApiEncoder implements Encoder {
       modelDir:
         options.modelDir ?? join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model'),
     };
-    this.model = { id: `face-api/${this.#options.detector}+landmark68+resnet34`, version: FACE_API_VERSION };
+    this.model = faceApiModelInfo(this.#options.detector);
   }
 
   init(): Promise<void> {

@@ -10,6 +10,7 @@ import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
 import type { ImageEvents } from './image-events.js';
 import { JobRunner, type JobMetrics } from './job-runner.js';
 import { buildSummary } from './session-summary.js';
+import { faceApiModelInfo } from '../encoder/faceapi-encoder.js';
 import { RemoteEncoder } from '../encoder/remote-encoder.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -108,13 +109,8 @@ export class Pipeline {
   }
 
   get model(): ModelInfo {
-    if (this.#remote) return this.#remote.model;
-    return (
-      this.#pool?.model ?? {
-        id: `face-api/${this.#o.config.detector}+landmark68+resnet34`,
-        version: 'unknown',
-      }
-    );
+    // An API-only process (workers: 0) reports the model its workers elsewhere run.
+    return this.#remote?.model ?? this.#pool?.model ?? faceApiModelInfo(this.#o.config.detector);
   }
 
   /** Wakes the job loop: an image was just enqueued in this process. */
