@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EncoderError } from '../../src/encoder/encoder-error.js';
@@ -155,5 +156,17 @@ describe('FaceApiEncoder with the tiny detector', () => {
     expect(tiny.model.id).toContain('tiny_face_detector');
     const face = only((await tiny.encode(crop)).faces);
     expect(distance(face.encoding, cropEncoding)).toBeLessThanOrEqual(0.3);
+  });
+});
+
+describe('FaceApiEncoder memory', () => {
+  it('leaves no tensors behind across encodes (bounded memory)', async () => {
+    const tf = createRequire(import.meta.url)('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
+    await encoder.encode(crop);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) await encoder.encode(crop);
+    await encoder.encode(await noFace());
+    await expect(encoder.encode(new Uint8Array([1, 2, 3]))).rejects.toBeInstanceOf(EncoderError);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
