@@ -248,7 +248,8 @@ export function createServiceHandlers(d: HandlerDeps) {
         let image = added.image;
         if (wait > 0) {
           const abort = new AbortController();
-          request.raw.once('close', () => abort.abort());
+          // The response closes early only when the client goes away; then stop waiting.
+          reply.raw.once('close', () => abort.abort());
           await d.events.waitFor(image.id, wait * 1000, abort.signal);
           image = (await store.getImage(userId, sessionId, image.id)) ?? image;
         }
@@ -275,7 +276,8 @@ export function createServiceHandlers(d: HandlerDeps) {
         const bytes = await blobs.get(upload.blobKey);
         if (!bytes) throw new ApiError('internal', 'The upload vanished.');
         const abort = new AbortController();
-        request.raw.once('close', () => abort.abort());
+        // The response closes early only when the client goes away; then stop waiting.
+        reply.raw.once('close', () => abort.abort());
         const result = await d.pipeline.encodeNow(bytes, { signal: abort.signal }).catch((error: unknown) => {
           if (error instanceof EncoderError) {
             throw new ApiError(
