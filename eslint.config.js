@@ -8,7 +8,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/dist/**',
       '**/coverage/**',
-      'packages/sdk/src/generated/**',
+      'packages/*/src/generated/**',
       '.face-encode/**',
     ],
   },

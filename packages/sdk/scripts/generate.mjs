@@ -5,7 +5,12 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 
 const spec = new URL('../../../openapi/face-encode.yaml', import.meta.url);
-const out = new URL('../src/generated/openapi.ts', import.meta.url);
+// `--out <file>` lets the server generate its own copy of the types from the same document.
+const outArg = process.argv.indexOf('--out');
+const out =
+  outArg > 0
+    ? new URL(process.argv[outArg + 1], `file://${process.cwd()}/`)
+    : new URL('../src/generated/openapi.ts', import.meta.url);
 
 const BLOB = ts.factory.createTypeReferenceNode(ts.factory.createIdentifier('Blob'));
 const NULL = ts.factory.createLiteralTypeNode(ts.factory.createNull());

@@ -1,20 +1,10 @@
 import type { ModelInfo } from '../encoder/encoder.js';
+import type { components } from '../generated/openapi.js';
 import type { ImageRecord } from '../storage/records.js';
 import { faceDistance } from './face-distance.js';
 
-export interface Summary {
-  images_done: number;
-  images_failed: number;
-  images_without_face: number;
-  faces_total: number;
-  same_person: boolean | null;
-  verdict_reason: string | null;
-  max_distance: number | null;
-  distances: number[][];
-  distance_image_ids: string[];
-  threshold: number;
-  model: ModelInfo;
-}
+/** The `summary` object of the API, typed from the OpenAPI document. */
+export type Summary = components['schemas']['Summary'];
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
