@@ -5,7 +5,9 @@ const targets = ['packages/sdk/src/generated', 'packages/server/src/generated'];
 // The same commands as `pnpm generate`, run directly so this works with or without pnpm on PATH.
 const generator = 'packages/sdk/scripts/generate.mjs';
 execFileSync(process.execPath, [generator], { stdio: 'inherit' });
-execFileSync(process.execPath, [generator, '--out', 'packages/server/src/generated/openapi.ts'], { stdio: 'inherit' });
+execFileSync(process.execPath, [generator, '--out', 'packages/server/src/generated/openapi.ts'], {
+  stdio: 'inherit',
+});
 const drift = execFileSync('git', ['status', '--porcelain', '--', ...targets], { encoding: 'utf8' });
 if (drift.trim()) {
   console.error(`Generated types are out of date with openapi/face-encode.yaml:\n${drift}`);
