@@ -10,8 +10,8 @@ import { sanitizeImageName } from './image-name.js';
 import { sniffImageType, type ImageContentType } from './image-type.js';
 
 export interface ReceivedImage {
-  /** The stored, normalized image: upright, metadata (EXIF) stripped. */
-  blobKey: string;
+  /** The normalized image: upright, metadata (EXIF) stripped. The caller decides whether to keep it. */
+  normalized: Buffer;
   contentType: ImageContentType;
   /** Of the uploaded bytes. */
   sizeBytes: number;
@@ -69,7 +69,7 @@ class InspectStream extends Transform {
 /**
  * Reads a multipart upload: exactly one `file` part (streamed to a temp blob while it is hashed and
  * sniffed) and optionally `image_name`. The image is checked with sharp (header first, with a pixel
- * limit, then a full decode) and stored normalized. On any failure nothing is left behind.
+ * limit, then a full decode) and returned normalized. The raw upload is always removed.
  */
 export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions): Promise<ReceivedImage> {
   if (!request.isMultipart())
@@ -115,10 +115,8 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
     const bytes = await o.blobs.get(uploadKey);
     if (!bytes) throw new ApiError('internal', 'The upload vanished.');
     const normalized = await normalizeImage(bytes, o.maxPixels);
-    const blobKey = `images/${randomUUID()}`;
-    await o.blobs.put(blobKey, normalized);
     return {
-      blobKey,
+      normalized,
       contentType: inspect.type as ImageContentType,
       sizeBytes: inspect.size,
       sha256: inspect.sha256.digest('hex'),

@@ -176,6 +176,8 @@ export function createServiceHandlers(d: HandlerDeps) {
         maxPixels: config.maxPixels,
         withName: true,
       });
+      const blobKey = `images/${randomUUID()}`;
+      await blobs.put(blobKey, upload.normalized);
       let keep = false;
       let claimed = false;
       try {
@@ -227,7 +229,7 @@ export function createServiceHandlers(d: HandlerDeps) {
           contentType: upload.contentType,
           sizeBytes: upload.sizeBytes,
           sha256: upload.sha256,
-          blobKey: upload.blobKey,
+          blobKey,
           maxImages: config.maxImages,
           maxAttempts: config.maxAttempts,
           now: d.now(),
@@ -260,7 +262,7 @@ export function createServiceHandlers(d: HandlerDeps) {
         }
         return reply.code(201).header('location', `/v1/image/${sessionId}/${image.id}`).send(body);
       } finally {
-        if (!keep) await blobs.delete(upload.blobKey);
+        if (!keep) await blobs.delete(blobKey);
         if (claimed && idemKey) await store.abandonIdempotency(userId, idemKey);
       }
     },
@@ -272,32 +274,27 @@ export function createServiceHandlers(d: HandlerDeps) {
         maxPixels: config.maxPixels,
         withName: false,
       });
-      try {
-        const bytes = await blobs.get(upload.blobKey);
-        if (!bytes) throw new ApiError('internal', 'The upload vanished.');
-        const abort = new AbortController();
-        // The response closes early only when the client goes away; then stop waiting.
-        reply.raw.once('close', () => abort.abort());
-        const result = await d.pipeline.encodeNow(bytes, { signal: abort.signal }).catch((error: unknown) => {
-          if (error instanceof EncoderError) {
-            throw new ApiError(
-              error.code === 'invalid_image' ? 'invalid_image' : 'encoding_failed',
-              error.message,
-            );
-          }
-          throw error;
-        });
-        if (result.faces.length > config.maxFaces) {
+      // Nothing of a synchronous encode is kept: the normalized bytes go straight to a worker.
+      const bytes = upload.normalized;
+      const abort = new AbortController();
+      // The response closes early only when the client goes away; then stop waiting.
+      reply.raw.once('close', () => abort.abort());
+      const result = await d.pipeline.encodeNow(bytes, { signal: abort.signal }).catch((error: unknown) => {
+        if (error instanceof EncoderError) {
           throw new ApiError(
-            'too_many_faces',
-            `Found ${result.faces.length} faces. Limit is ${config.maxFaces} faces per image.`,
+            error.code === 'invalid_image' ? 'invalid_image' : 'encoding_failed',
+            error.message,
           );
         }
-        return reply.send(result.faces.map((f) => f.encoding));
-      } finally {
-        // Nothing of a synchronous encode is kept.
-        await blobs.delete(upload.blobKey);
+        throw error;
+      });
+      if (result.faces.length > config.maxFaces) {
+        throw new ApiError(
+          'too_many_faces',
+          `Found ${result.faces.length} faces. Limit is ${config.maxFaces} faces per image.`,
+        );
       }
+      return reply.send(result.faces.map((f) => f.encoding));
     },
 
     async getHealth(_request: Req, reply: FastifyReply) {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
-import type { EncodeResult, ModelInfo } from '../encoder/encoder.js';
+import type { EncodeResult } from '../encoder/encoder.js';
 import { EncoderError } from '../encoder/encoder-error.js';
 import type { JobQueue, LeasedJob } from '../queue/job-queue.js';
 import { backoffDelay } from '../queue/retry-backoff.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
+import type { ImageRecord } from '../storage/records.js';
 import type { ImageEvents } from './image-events.js';
 
 export interface JobMetrics {
@@ -34,7 +35,6 @@ export interface JobRunnerOptions {
   /** Retry delays. Default base 1000 ms, max 60 000 ms. */
   backoff?: { baseMs: number; maxMs: number };
   now?: () => number;
-  model?: () => ModelInfo | null;
 }
 
 /**
@@ -112,7 +112,7 @@ export class JobRunner {
       return;
     }
     if (job.attempt > job.maxAttempts) {
-      await this.#deadLetter(job, image.userId, 'The job was interrupted too many times.', log);
+      await this.#deadLetter(job, image, 'The job was interrupted too many times.', log);
       return;
     }
     // Heartbeats keep the lease while a long decode runs, so it is never taken for a stall.
@@ -165,24 +165,22 @@ export class JobRunner {
         await queue.fail(job, reason, now() + delay);
         log.warn({ reason, retryInMs: delay }, 'encode failed; will retry');
       } else {
-        await this.#deadLetter(job, image.userId, reason, log);
+        await this.#deadLetter(job, image, reason, log);
       }
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  async #deadLetter(job: LeasedJob, userId: string, reason: string, log: Logger): Promise<void> {
-    const image = await this.#o.store.getImageForJob(job.imageId);
+  async #deadLetter(job: LeasedJob, image: ImageRecord, reason: string, log: Logger): Promise<void> {
     await this.#o.queue.fail(job, reason, null);
-    if (!image) return;
     const written = await this.#o.store.finishImage({
       imageId: image.id,
       attemptKey: `${image.id}:${job.attempt}`,
       now: (this.#o.now ?? Date.now)(),
       outcome: { status: 'failed', error: { code: 'encoding_failed', message: reason } },
     });
-    await this.#afterFinish(image.id, image.blobKey, userId, written);
+    await this.#afterFinish(image.id, image.blobKey, image.userId, written);
     this.#o.metrics?.jobsFailed.inc({ code: 'encoding_failed' });
     log.error({ reason }, 'encode failed for good; dead-lettered');
   }

@@ -49,14 +49,7 @@ export interface MetadataStore {
    * Claims an idempotency key. The record is tied to `sessionId` so that erasing the session also
    * erases the replayable response (it may hold encodings).
    */
-  beginIdempotency(input: {
-    userId: string;
-    key: string;
-    sessionId: string;
-    requestHash: string;
-    ttlMs: number;
-    now: number;
-  }): Promise<IdempotencyBegin>;
+  beginIdempotency(input: BeginIdempotency): Promise<IdempotencyBegin>;
   completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void>;
   /** Drops an in-flight record after a request failed without a replayable response. */
   abandonIdempotency(userId: string, key: string): Promise<void>;
@@ -106,6 +99,15 @@ export interface ListSessionsQuery {
   limit: number;
   cursor: { createdAt: number; id: string } | null;
   state: SessionState | 'expired' | null;
+  now: number;
+}
+
+export interface BeginIdempotency {
+  userId: string;
+  key: string;
+  sessionId: string;
+  requestHash: string;
+  ttlMs: number;
   now: number;
 }
 

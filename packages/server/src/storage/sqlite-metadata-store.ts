@@ -1,6 +1,7 @@
 import type { SqliteDatabase } from './sqlite-database.js';
 import type {
   AddImageResult,
+  BeginIdempotency,
   FinishImage,
   FinishImageResult,
   ListSessionsQuery,
@@ -338,14 +339,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db.prepare('UPDATE images SET blob_key = NULL WHERE id = ?').run(imageId);
   }
 
-  async beginIdempotency(input: {
-    userId: string;
-    key: string;
-    sessionId: string;
-    requestHash: string;
-    ttlMs: number;
-    now: number;
-  }): Promise<IdempotencyBegin> {
+  async beginIdempotency(input: BeginIdempotency): Promise<IdempotencyBegin> {
     return this.#db
       .transaction((): IdempotencyBegin => {
         const row = this.#db

@@ -235,14 +235,20 @@ describe('keep-images', () => {
           body: '{}',
         }),
       );
-      const withExif = await sharp(personA).withMetadata({ orientation: 1 }).jpeg().toBuffer();
+      const withExif = await sharp(personA)
+        .withExif({ IFD0: { Artist: 'someone', Copyright: 'location here' } })
+        .jpeg()
+        .toBuffer();
+      expect((await sharp(withExif).metadata()).exif).toBeDefined();
       const res = await keeper.call(`/v1/image/${s.session_id}?wait=30`, {
         method: 'POST',
         user,
         body: imageForm(withExif),
       });
       expect((await json(res)).status).toBe('done');
-      expect(keeper.files().filter((f) => f.startsWith('blobs/images'))).toHaveLength(1);
+      const kept = keeper.files().filter((f) => f.startsWith('blobs/images'));
+      expect(kept).toHaveLength(1);
+      expect((await sharp(`${keeper.dataDir}/${kept[0]}`).metadata()).exif).toBeUndefined();
     } finally {
       await keeper.dispose();
     }
