@@ -64,3 +64,22 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
     throw new EncoderError('invalid_image', 'The image could not be decoded.', { cause: error });
   }
 }
+
+/** Resizes 8-bit RGB pixels (libvips, with proper filtering: a plain bilinear downscale aliases). */
+export async function resizeRgb(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  toWidth: number,
+  toHeight: number,
+): Promise<{ pixels: Uint8Array; width: number; height: number }> {
+  const { data, info } = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .resize({ width: toWidth, height: toHeight, fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return {
+    pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
+}

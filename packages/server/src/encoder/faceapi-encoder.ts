@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { FaceBox, Point } from '../storage/records.js';
-import { decodeImage } from './decode-image.js';
+import { decodeImage, resizeRgb, type DecodedImage } from './decode-image.js';
+import { FaceDescriptorNet, type FaceRecognitionParams } from './face-descriptor-net.js';
+import { SsdMobilenetDetector, type Detection, type SsdParams } from './ssd-mobilenet-detector.js';
 import type { EncodedFace, EncodeResult, Encoder, ModelInfo } from './encoder.js';
 import { EncoderError } from './encoder-error.js';
 import { faceQuality } from './face-quality.js';
@@ -18,8 +20,20 @@ export interface FaceApiEncoderOptions {
    * turned faces. Landmarks and encodings are the same nets either way.
    */
   detector?: FaceDetector;
-  /** Input size of the tiny detector (a multiple of 32). Default 416. */
+  /**
+   * Longest side, in pixels, of the image the detector sees: a face must be roughly 1/15 of it to be
+   * found. Default 512 for `ssd_mobilenetv1` (face-api's own input size), 416 for `tiny_face_detector`
+   * (a multiple of 32).
+   */
   detectorInputSize?: number;
+  /**
+   * `ssd_mobilenetv1` only: longest side of a quick first detection pass. When it finds a close-up face
+   * (see `closeUpMinFace`), as in a selfie, its faces are kept and the full-size pass is skipped; that
+   * pass then misses only faces under ~1/8 of the image side. 0 turns the first pass off. Default 320.
+   */
+  closeUpInputSize?: number;
+  /** Smallest face, as a fraction of the image's longest side, that makes the first pass final. Default 0.25. */
+  closeUpMinFace?: number;
   /** Longest side, in pixels, of the image the nets see; larger images are downscaled first. Default 1024. */
   maxSide?: number;
   /** Minimum detector confidence for a face. Default 0.5. */
@@ -74,19 +88,30 @@ export function faceApiModelInfo(detector: FaceDetector): ModelInfo {
   return { id: `face-api/${detector}+landmark68+resnet34`, version: FACE_API_VERSION };
 }
 
+/** Nets rebuilt from face-api's loaded weights, once per thread. */
+interface FusedNets {
+  ssd: SsdMobilenetDetector;
+  descriptor: FaceDescriptorNet;
+}
+let fusedNets: FusedNets | undefined;
+
 /**
  * The default engine: @vladmandic/face-api's SSD MobileNet v1 detector, 68-point landmark net and
  * ResNet-34 recognition net (dlib's 128-d space), on TensorFlow.js WASM. One instance per thread.
+ * Weights are face-api's own; the detector and the recognition net run as fused re-implementations
+ * of face-api's graphs (same outputs, fewer operations, any detector input size).
  */
 export class FaceApiEncoder implements Encoder {
   readonly model: ModelInfo;
   readonly #options: Required<FaceApiEncoderOptions>;
-  #loaded: Promise<Runtime> | undefined;
+  #loaded: Promise<Runtime & FusedNets> | undefined;
 
   constructor(options: FaceApiEncoderOptions = {}) {
     this.#options = {
       detector: options.detector ?? 'ssd_mobilenetv1',
-      detectorInputSize: options.detectorInputSize ?? 416,
+      detectorInputSize: options.detectorInputSize ?? (options.detector === 'tiny_face_detector' ? 416 : 512),
+      closeUpInputSize: options.closeUpInputSize ?? 320,
+      closeUpMinFace: options.closeUpMinFace ?? 0.25,
       maxSide: options.maxSide ?? 1024,
       minScore: options.minScore ?? 0.5,
       maxResults: options.maxResults ?? 20,
@@ -102,13 +127,22 @@ export class FaceApiEncoder implements Encoder {
       const rt = await loadRuntime();
       const { nets } = rt.faceapi;
       const dir = this.#options.modelDir;
+      const tiny = this.#options.detector === 'tiny_face_detector';
       // Weights are read from disk; face-api's loadFromDisk uses fs, never fetch.
       await Promise.all([
-        this.#detectorNet(rt).isLoaded ? undefined : this.#detectorNet(rt).loadFromDisk(dir),
+        nets.ssdMobilenetv1.isLoaded ? undefined : nets.ssdMobilenetv1.loadFromDisk(dir),
+        !tiny || nets.tinyFaceDetector.isLoaded ? undefined : nets.tinyFaceDetector.loadFromDisk(dir),
         nets.faceLandmark68Net.isLoaded ? undefined : nets.faceLandmark68Net.loadFromDisk(dir),
         nets.faceRecognitionNet.isLoaded ? undefined : nets.faceRecognitionNet.loadFromDisk(dir),
       ]);
-      return rt;
+      fusedNets ??= {
+        ssd: new SsdMobilenetDetector(rt.tf, nets.ssdMobilenetv1.params as unknown as SsdParams),
+        descriptor: new FaceDescriptorNet(
+          rt.tf,
+          nets.faceRecognitionNet.params as unknown as FaceRecognitionParams,
+        ),
+      };
+      return { ...rt, ...fusedNets };
     })();
     return this.#loaded.then(async (rt) => {
       await this.#warmUp(rt);
@@ -118,25 +152,23 @@ export class FaceApiEncoder implements Encoder {
   #warmedUp = false;
 
   /** The first inference compiles kernels; do it at start-up instead of on a user's image. */
-  async #warmUp(rt: Runtime): Promise<void> {
+  async #warmUp(rt: Runtime & FusedNets): Promise<void> {
     if (this.#warmedUp) return;
     this.#warmedUp = true;
-    const blank = rt.tf.zeros([64, 64, 3], 'int32') as unknown as NetTensor;
+    const blank = new Uint8Array(64 * 64 * 3);
+    await this.#detect(rt, { pixels: blank, pixelWidth: 64, pixelHeight: 64 } as DecodedImage);
+    const face = rt.tf.zeros([150, 150, 3], 'int32') as unknown as NetTensor;
     try {
-      await this.#detect(rt, blank);
-      const face = rt.tf.zeros([150, 150, 3], 'int32') as unknown as NetTensor;
-      await rt.faceapi.nets.faceLandmark68Net.detectLandmarks(face);
-      const descriptor = await rt.faceapi.nets.faceRecognitionNet.computeFaceDescriptor(face);
-      void descriptor;
-      face.dispose();
+      await rt.faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
+      await rt.descriptor.compute([face as unknown as import('@tensorflow/tfjs').Tensor3D]);
     } finally {
-      blank.dispose();
+      face.dispose();
     }
   }
 
   async encode(image: Uint8Array): Promise<EncodeResult> {
     await this.init();
-    const rt = await (this.#loaded as Promise<Runtime>);
+    const rt = await (this.#loaded as Promise<Runtime & FusedNets>);
     const { tf, faceapi } = rt;
 
     const t0 = performance.now();
@@ -144,45 +176,50 @@ export class FaceApiEncoder implements Encoder {
       maxSide: this.#options.maxSide,
       maxPixels: this.#options.maxPixels,
     });
-    const input = tf.tensor3d(
-      decoded.pixels,
-      [decoded.pixelHeight, decoded.pixelWidth, 3],
-      'int32',
-    ) as unknown as NetTensor;
     const t1 = performance.now();
+    let input: NetTensor | undefined;
     try {
-      const detections = await this.#detect(rt, input);
+      const detections = await this.#detect(rt, decoded);
       const t2 = performance.now();
+      const image = tf.tensor3d(
+        decoded.pixels,
+        [decoded.pixelHeight, decoded.pixelWidth, 3],
+        'int32',
+      ) as unknown as NetTensor;
+      input = image;
 
-      // Landmarks on each detected face, shifted from crop to image coordinates.
-      const landmarkCrops = await faceapi.extractFaceTensors(input, detections);
-      const landmarks: FaceApi.FaceLandmarks68[] = [];
-      for (const [i, crop] of landmarkCrops.entries()) {
-        const found = (await faceapi.nets.faceLandmark68Net.detectLandmarks(crop)) as FaceApi.FaceLandmarks68;
-        crop.dispose();
-        const box = (detections[i] as FaceApi.FaceDetection).box;
-        landmarks.push(found.shiftBy<FaceApi.FaceLandmarks68>(box.x, box.y));
-      }
+      // Landmarks on each detected face (one batch), shifted from crop to image coordinates.
+      const boxes = detections.map((d) => new faceapi.Rect(d.x, d.y, d.width, d.height));
+      const landmarkCrops = detections.length ? await faceapi.extractFaceTensors(image, boxes) : [];
+      const found = landmarkCrops.length
+        ? ((await faceapi.nets.faceLandmark68Net.detectLandmarks(landmarkCrops)) as FaceApi.FaceLandmarks68[])
+        : [];
+      for (const crop of landmarkCrops) crop.dispose();
+      const landmarks = found.map((l, i) => {
+        const box = boxes[i] as FaceApi.Rect;
+        return l.shiftBy<FaceApi.FaceLandmarks68>(box.x, box.y);
+      });
       const t3 = performance.now();
 
       // Descriptors on faces aligned the way dlib aligns them, which the recognition net expects.
       const aligned = landmarks.map((l) => l.align(null, { useDlibAlignment: true }));
-      const alignedCrops = await faceapi.extractFaceTensors(input, aligned);
-      const encodings: number[][] = [];
-      for (const crop of alignedCrops) {
-        const descriptor = (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(
-          crop,
-        )) as Float32Array;
-        crop.dispose();
-        encodings.push(Array.from(descriptor, (v) => Math.round(v * 1e6) / 1e6));
-      }
+      const alignedCrops = aligned.length ? await faceapi.extractFaceTensors(image, aligned) : [];
+      const descriptors = await rt.descriptor.compute(
+        alignedCrops as unknown as import('@tensorflow/tfjs').Tensor3D[],
+      );
+      for (const crop of alignedCrops) crop.dispose();
+      const encodings = descriptors.map((d) => Array.from(d, (v) => Math.round(v * 1e6) / 1e6));
       const t4 = performance.now();
 
       const inv = 1 / decoded.scale;
       const rgb = { pixels: decoded.pixels, width: decoded.pixelWidth, height: decoded.pixelHeight };
       const faces: EncodedFace[] = detections.map((detection, i) => {
-        const b = detection.box;
-        const box: FaceBox = { x: b.x, y: b.y, width: b.width, height: b.height };
+        const box: FaceBox = {
+          x: detection.x,
+          y: detection.y,
+          width: detection.width,
+          height: detection.height,
+        };
         const points: Point[] = (landmarks[i] as FaceApi.FaceLandmarks68).positions.map((p) => ({
           x: p.x,
           y: p.y,
@@ -213,35 +250,62 @@ export class FaceApiEncoder implements Encoder {
         cause: error,
       });
     } finally {
-      input.dispose();
+      input?.dispose();
     }
   }
 
-  #detectorNet(rt: Runtime) {
-    return this.#options.detector === 'tiny_face_detector'
-      ? rt.faceapi.nets.tinyFaceDetector
-      : rt.faceapi.nets.ssdMobilenetv1;
-  }
-
-  async #detect(rt: Runtime, input: NetTensor): Promise<FaceApi.FaceDetection[]> {
-    const { faceapi } = rt;
-    if (this.#options.detector === 'tiny_face_detector') {
-      const found = await faceapi.nets.tinyFaceDetector.locateFaces(
-        input,
-        new faceapi.TinyFaceDetectorOptions({
-          inputSize: this.#options.detectorInputSize,
-          scoreThreshold: this.#options.minScore,
-        }),
-      );
-      return found.slice(0, this.#options.maxResults);
+  /** Faces in the decoded image, boxes in its pixels. */
+  async #detect(rt: Runtime & FusedNets, decoded: DecodedImage): Promise<Detection[]> {
+    const o = this.#options;
+    const { pixels, pixelWidth: width, pixelHeight: height } = decoded;
+    if (o.detector === 'tiny_face_detector') {
+      const input = rt.tf.tensor3d(pixels, [height, width, 3], 'int32') as unknown as NetTensor;
+      try {
+        const found = await rt.faceapi.nets.tinyFaceDetector.locateFaces(
+          input,
+          new rt.faceapi.TinyFaceDetectorOptions({
+            inputSize: o.detectorInputSize,
+            scoreThreshold: o.minScore,
+          }),
+        );
+        return found
+          .slice(0, o.maxResults)
+          .map(({ score, box }) => ({ score, x: box.x, y: box.y, width: box.width, height: box.height }));
+      } finally {
+        input.dispose();
+      }
     }
-    return faceapi.nets.ssdMobilenetv1.locateFaces(
-      input,
-      new faceapi.SsdMobilenetv1Options({
-        minConfidence: this.#options.minScore,
-        maxResults: this.#options.maxResults,
-      }),
-    );
+    const long = Math.max(width, height);
+    const passes =
+      o.closeUpInputSize > 0 && o.closeUpInputSize < o.detectorInputSize
+        ? [o.closeUpInputSize, o.detectorInputSize]
+        : [o.detectorInputSize];
+    let detections: Detection[] = [];
+    for (const [i, side] of passes.entries()) {
+      // The detector sees the image at `side` (up- or downscaled, as face-api does at 512).
+      const k = side / long;
+      const scaled =
+        k === 1
+          ? { pixels, width, height }
+          : await resizeRgb(
+              pixels,
+              width,
+              height,
+              Math.max(1, Math.round(width * k)),
+              Math.max(1, Math.round(height * k)),
+            );
+      detections = (await rt.ssd.detect(scaled.pixels, scaled.width, scaled.height, o)).map((d) => ({
+        score: d.score,
+        x: (d.x * width) / scaled.width,
+        y: (d.y * height) / scaled.height,
+        width: (d.width * width) / scaled.width,
+        height: (d.height * height) / scaled.height,
+      }));
+      const last = i === passes.length - 1;
+      // A close-up face (a selfie) is found reliably at low resolution: the first pass is final.
+      if (last || detections.some((d) => Math.max(d.width, d.height) >= o.closeUpMinFace * long)) break;
+    }
+    return detections;
   }
 
   async close(): Promise<void> {
