@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
-import { FaceApiEncoder, type FaceDetector } from './encoder/faceapi-encoder.js';
+import { FaceApiEncoder, type FaceApiEncoderOptions, type FaceDetector } from './encoder/faceapi-encoder.js';
 import { WorkerPool } from './pipeline/worker-pool.js';
 import { startServer } from './server.js';
 import { createRequire } from 'node:module';
@@ -49,8 +49,8 @@ async function selfie(): Promise<Buffer> {
     .toBuffer();
 }
 
-async function stageLatency(image: Buffer, detector: FaceDetector) {
-  const encoder = new FaceApiEncoder({ detector });
+async function stageLatency(image: Buffer, label: string, options: FaceApiEncoderOptions) {
+  const encoder = new FaceApiEncoder(options);
   await encoder.init();
   const t = {
     decode: [] as number[],
@@ -68,7 +68,7 @@ async function stageLatency(image: Buffer, detector: FaceDetector) {
     t.total.push(r.timings.decode_ms + r.timings.detect_ms + r.timings.landmarks_ms + r.timings.encode_ms);
   }
   console.log(
-    `| ${detector} | ${(['decode', 'detect', 'landmarks', 'encode', 'total'] as const).map((k) => `${ms(pct(t[k], 50))} / ${ms(pct(t[k], 95))}`).join(' | ')} |`,
+    `| ${label} | ${(['decode', 'detect', 'landmarks', 'encode', 'total'] as const).map((k) => `${ms(pct(t[k], 50))} / ${ms(pct(t[k], 95))}`).join(' | ')} |`,
   );
 }
 
@@ -122,10 +122,13 @@ console.log(`Single-face selfie: 640 px wide JPEG, ${image.length} bytes. ${runs
 
 console.log('### Encode latency per stage, one thread (p50 / p95)\n');
 console.log(
-  '| detector | decode | detect | landmarks | encode | total |\n| --- | --- | --- | --- | --- | --- |',
+  '| input, detector | decode | detect | landmarks | encode | total |\n| --- | --- | --- | --- | --- | --- |',
 );
-await stageLatency(image, 'ssd_mobilenetv1');
-await stageLatency(image, 'tiny_face_detector');
+await stageLatency(image, 'selfie, ssd_mobilenetv1 (default: quick 320 pass)', {});
+await stageLatency(image, 'selfie, ssd_mobilenetv1, full 512 pass only', { closeUpInputSize: 0 });
+await stageLatency(image, 'selfie, tiny_face_detector (416)', { detector: 'tiny_face_detector' });
+const group = readFileSync(join(samples, 'sample1.jpg'));
+await stageLatency(group, 'sample1.jpg (3 small faces), ssd_mobilenetv1 (both passes)', {});
 
 console.log('\n### Throughput by worker threads (ssd_mobilenetv1)\n');
 console.log('| workers | images/s | vs. linear |\n| --- | --- | --- |');

@@ -1,11 +1,9 @@
 import type {} from '@fastify/multipart';
-import { createHash, randomUUID } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { ApiError } from '../errors/error-catalog.js';
-import type { BlobStore } from '../storage/blob-store.js';
 import { sanitizeImageName } from './image-name.js';
 import { sniffImageType, type ImageContentType } from './image-type.js';
 
@@ -21,62 +19,64 @@ export interface ReceivedImage {
 }
 
 export interface ReceiveOptions {
-  blobs: BlobStore;
   maxFileBytes: number;
   maxPixels: number;
   /** Accept an `image_name` field. */
   withName: boolean;
 }
 
-/** Hashes and sniffs the bytes as they stream by; refuses a non-image at its first bytes. */
-class InspectStream extends Transform {
-  readonly sha256 = createHash('sha256');
-  readonly md5 = createHash('md5');
-  head = Buffer.alloc(0);
-  type: ImageContentType | null = null;
-  size = 0;
+const notAnImage = () => new ApiError('unsupported_media_type', 'The file is not a JPEG, PNG or WebP image.');
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.sha256.update(chunk);
-    this.md5.update(chunk);
-    this.size += chunk.length;
-    if (!this.type && this.head.length < 16) {
-      this.head = Buffer.concat([this.head, chunk.subarray(0, 16 - this.head.length)]);
-      if (this.head.length >= 12) {
-        this.type = sniffImageType(this.head);
-        if (!this.type)
-          return done(new ApiError('unsupported_media_type', 'The file is not a JPEG, PNG or WebP image.'));
-      }
-    }
-    done(null, chunk);
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (!this.type) {
-      this.type = sniffImageType(this.head);
-      if (!this.type) {
-        return done(
-          this.size === 0
-            ? new ApiError('invalid_image', 'The file is empty.')
-            : new ApiError('unsupported_media_type', 'The file is not a JPEG, PNG or WebP image.'),
-        );
-      }
-    }
-    done();
-  }
+interface RawFile {
+  bytes: Buffer;
+  type: ImageContentType;
+  sha256: string;
+  md5: string;
 }
 
 /**
- * Reads a multipart upload: exactly one `file` part (streamed to a temp blob while it is hashed and
- * sniffed) and optionally `image_name`. The image is checked with sharp (header first, with a pixel
- * limit, then a full decode) and returned normalized. The raw upload is always removed.
+ * Reads the `file` part into memory (at most `maxFileBytes`: busboy truncates past the limit) while
+ * hashing it, and refuses a non-image at its first bytes. The raw upload (which may carry EXIF) is
+ * never written anywhere: only its normalized re-encoding can be stored.
+ */
+async function readFilePart(
+  file: Readable & { truncated?: boolean },
+  maxFileBytes: number,
+): Promise<RawFile> {
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let type: ImageContentType | null = null;
+  for await (const chunk of file as AsyncIterable<Buffer>) {
+    sha256.update(chunk);
+    md5.update(chunk);
+    chunks.push(chunk);
+    size += chunk.length;
+    if (!type && size >= 12) {
+      // Leaving the loop destroys the stream; the request is refused at its first bytes.
+      type = sniffImageType(chunks.length === 1 ? chunk : Buffer.concat(chunks).subarray(0, 16));
+      if (!type) throw notAnImage();
+    }
+  }
+  if (file.truncated)
+    throw new ApiError('file_too_large', `The file is over the ${maxFileBytes / 2 ** 20} MiB limit.`);
+  if (size === 0) throw new ApiError('invalid_image', 'The file is empty.');
+  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+  type ??= sniffImageType(bytes);
+  if (!type) throw notAnImage();
+  return { bytes, type, sha256: sha256.digest('hex'), md5: md5.digest('base64') };
+}
+
+/**
+ * Reads a multipart upload: exactly one `file` part (read into memory while it is hashed and sniffed)
+ * and optionally `image_name`. The image is checked with sharp (header first, with a pixel limit, then
+ * a full decode) and returned normalized.
  */
 export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions): Promise<ReceivedImage> {
   if (!request.isMultipart())
     throw new ApiError('validation_failed', 'Send the image as multipart/form-data with a `file` field.');
-  const uploadKey = `uploads/${randomUUID()}`;
-  let stored = false;
-  let inspect: InspectStream | null = null;
+  let raw: RawFile | null = null;
   let imageName: string | null = null;
   try {
     const parts = request.parts({
@@ -91,17 +91,7 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
             `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`,
           );
         }
-        const inspector = new InspectStream();
-        inspect = inspector;
-        // pipeline() owns the error handling of both streams; put() consumes the inspected bytes.
-        const [, put] = await Promise.allSettled([
-          pipeline(part.file, inspector),
-          o.blobs.put(uploadKey, inspector),
-        ]);
-        if (put.status === 'rejected') throw put.reason;
-        stored = true;
-        if (part.file.truncated)
-          throw new ApiError('file_too_large', `The file is over the ${o.maxFileBytes / 2 ** 20} MiB limit.`);
+        raw = await readFilePart(part.file, o.maxFileBytes);
       } else if (o.withName && part.fieldname === 'image_name') {
         const value = String(part.value ?? '');
         if (value.length > 255)
@@ -111,27 +101,23 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
         throw new ApiError('validation_failed', `Unexpected form field "${part.fieldname}".`);
       }
     }
-    if (!inspect || !stored) throw new ApiError('validation_failed', 'The `file` field is required.');
-    const bytes = await o.blobs.get(uploadKey);
-    if (!bytes) throw new ApiError('internal', 'The upload vanished.');
-    const normalized = await normalizeImage(bytes, o.maxPixels);
-    return {
-      normalized,
-      contentType: inspect.type as ImageContentType,
-      sizeBytes: inspect.size,
-      sha256: inspect.sha256.digest('hex'),
-      md5: inspect.md5.digest('base64'),
-      imageName,
-    };
   } catch (error) {
-    // The stream may have failed inside put(); map multipart's own errors in the error handler.
+    // multipart's own limit error, when the stream failed before the truncation was seen.
     if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new ApiError('file_too_large', `The file is over the ${o.maxFileBytes / 2 ** 20} MiB limit.`);
     }
     throw error;
-  } finally {
-    await o.blobs.delete(uploadKey);
   }
+  if (!raw) throw new ApiError('validation_failed', 'The `file` field is required.');
+  const normalized = await normalizeImage(raw.bytes, o.maxPixels);
+  return {
+    normalized,
+    contentType: raw.type,
+    sizeBytes: raw.bytes.length,
+    sha256: raw.sha256,
+    md5: raw.md5,
+    imageName,
+  };
 }
 
 /**
@@ -156,11 +142,14 @@ async function normalizeImage(bytes: Uint8Array, maxPixels: number): Promise<Buf
   try {
     const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
     // PNG stays lossless (16-bit and alpha survive); JPEG and WebP are re-encoded at high quality.
+    // The blob is deleted once encoded, so the encoders favour speed over size: no Huffman
+    // optimisation pass for JPEG (the same pixels, ~10% larger), light zlib for PNG (lossless either
+    // way), the fastest WebP method (same quality setting): each cuts a third to a half of its re-encode.
     return meta.format === 'png'
-      ? await image.png().toBuffer()
+      ? await image.png({ compressionLevel: 1 }).toBuffer()
       : meta.format === 'webp'
-        ? await image.webp({ quality: 95 }).toBuffer()
-        : await image.jpeg({ quality: 95 }).toBuffer();
+        ? await image.webp({ quality: 95, effort: 0 }).toBuffer()
+        : await image.jpeg({ quality: 95, optimiseCoding: false }).toBuffer();
   } catch {
     throw new ApiError('invalid_image', 'The image could not be decoded.');
   }

@@ -171,7 +171,6 @@ export function createServiceHandlers(d: HandlerDeps) {
       }
 
       const upload = await receiveUpload(request, {
-        blobs,
         maxFileBytes: Math.round(config.maxFileMb * 2 ** 20),
         maxPixels: config.maxPixels,
         withName: true,
@@ -269,7 +268,6 @@ export function createServiceHandlers(d: HandlerDeps) {
 
     async encodeSelfie(request: Req, reply: FastifyReply) {
       const upload = await receiveUpload(request, {
-        blobs,
         maxFileBytes: Math.round(config.maxFileMb * 2 ** 20),
         maxPixels: config.maxPixels,
         withName: false,

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EncoderError } from '../encoder/encoder-error.js';
 import { FaceApiEncoder, type FaceApiEncoderOptions } from '../encoder/faceapi-encoder.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 export type WorkerRequest = { id: number; bytes: Uint8Array };
 export type WorkerResponse =
@@ -14,7 +15,9 @@ export type WorkerResponse =
 const port = parentPort;
 if (!port) throw new Error('encode-worker must run in a worker thread');
 
-const encoder = new FaceApiEncoder((workerData as { encoder: FaceApiEncoderOptions }).encoder);
+const data = workerData as { encoder: FaceApiEncoderOptions; niceness: number };
+lowerThreadPriority(data.niceness);
+const encoder = new FaceApiEncoder(data.encoder);
 encoder.init().then(
   () => port.postMessage({ type: 'ready', model: encoder.model } satisfies WorkerResponse),
   (error: Error) =>

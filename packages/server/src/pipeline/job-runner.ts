@@ -46,7 +46,8 @@ export class JobRunner {
   readonly #workerId = `worker-${randomUUID().slice(0, 8)}`;
   #running = false;
   #loops: Promise<void>[] = [];
-  #wake: (() => void) | null = null;
+  /** Wakes each idle loop; a loop's entry goes when it wakes, by notify() or by its idle poll. */
+  readonly #idle = new Set<() => void>();
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: JobRunnerOptions) {
@@ -61,7 +62,7 @@ export class JobRunner {
 
   /** Wakes idle loops now (a new job was enqueued in this process). */
   notify(): void {
-    this.#wake?.();
+    for (const wake of [...this.#idle]) wake();
   }
 
   /** Stops leasing and waits for in-flight jobs, at most `timeoutMs`. */
@@ -82,15 +83,14 @@ export class JobRunner {
       }
       if (!job) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.#o.idlePollMs ?? 500);
-          const previous = this.#wake;
-          this.#wake = () => {
+          const wake = () => {
             clearTimeout(timer);
-            previous?.();
+            this.#idle.delete(wake);
             resolve();
           };
+          const timer = setTimeout(wake, this.#o.idlePollMs ?? 500);
+          this.#idle.add(wake);
         });
-        this.#wake = null;
         continue;
       }
       const run = this.#process(job, now).catch((error) => {

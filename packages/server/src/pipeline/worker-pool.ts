@@ -17,6 +17,11 @@ export interface WorkerPoolOptions {
   maxHeapMb?: number;
   /** Most encodes waiting for a thread; more are refused. Default 1000. */
   maxQueued?: number;
+  /**
+   * How much lower than the process the encoder threads run (nice, Linux only), so the HTTP event loop
+   * is scheduled first while they saturate the cores. 0 keeps them equal. Default 10.
+   */
+  niceness?: number;
   /** The thread entry file. Default: the built `dist/pipeline/encode-worker.js`. */
   workerFile?: string | URL;
 }
@@ -59,6 +64,7 @@ export class WorkerPool {
       jobTimeoutMs: options.jobTimeoutMs ?? 30_000,
       maxHeapMb: options.maxHeapMb ?? 1024,
       maxQueued: options.maxQueued ?? 1000,
+      niceness: options.niceness ?? 10,
       workerFile: options.workerFile ?? defaultWorkerFile(),
     };
   }
@@ -82,7 +88,7 @@ export class WorkerPool {
 
   #spawn(): Slot {
     const worker = new Worker(this.#options.workerFile, {
-      workerData: { encoder: this.#options.encoder },
+      workerData: { encoder: this.#options.encoder, niceness: this.#options.niceness },
       resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMb },
     });
     const slot: Slot = { worker, busy: null, ready: Promise.resolve({ id: '', version: '' }) };

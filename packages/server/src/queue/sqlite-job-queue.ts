@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SqliteDatabase } from '../storage/sqlite-database.js';
+import { statementCache, type SqliteDatabase } from '../storage/sqlite-database.js';
 import type { JobQueue, LeasedJob, QueueDepth } from './job-queue.js';
 
 export interface SqliteJobQueueOptions {
@@ -25,27 +25,27 @@ interface JobRow {
  */
 export class SqliteJobQueue implements JobQueue {
   readonly #db: SqliteDatabase;
+  readonly #sql: ReturnType<typeof statementCache>;
   readonly #now: () => number;
 
   constructor(options: SqliteJobQueueOptions) {
     this.#db = options.db;
+    this.#sql = statementCache(options.db);
     this.#now = options.now ?? Date.now;
   }
 
   async lease(workerId: string, leaseMs: number): Promise<LeasedJob | null> {
     const now = this.#now();
     // One statement picks and leases, so two workers (or processes) never lease the same job.
-    const row = this.#db
-      .prepare(
-        `UPDATE jobs SET lease_token = @token, leased_until = @until, worker_id = @workerId, attempt = attempt + 1
+    const row = this.#sql(
+      `UPDATE jobs SET lease_token = @token, leased_until = @until, worker_id = @workerId, attempt = attempt + 1
          WHERE id = (
            SELECT id FROM jobs
            WHERE dead = 0 AND run_at <= @now AND (leased_until IS NULL OR leased_until < @now)
            ORDER BY run_at, created_at, id LIMIT 1
          )
          RETURNING id, image_id, session_id, attempt, max_attempts, lease_token`,
-      )
-      .get({ token: randomUUID(), until: now + leaseMs, workerId, now }) as JobRow | undefined;
+    ).get({ token: randomUUID(), until: now + leaseMs, workerId, now }) as JobRow | undefined;
     if (!row) return null;
     return {
       id: row.id,
@@ -58,14 +58,14 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async heartbeat(job: LeasedJob, leaseMs: number): Promise<boolean> {
-    const result = this.#db
-      .prepare('UPDATE jobs SET leased_until = ? WHERE id = ? AND lease_token = ? AND dead = 0')
-      .run(this.#now() + leaseMs, job.id, job.leaseToken);
+    const result = this.#sql(
+      'UPDATE jobs SET leased_until = ? WHERE id = ? AND lease_token = ? AND dead = 0',
+    ).run(this.#now() + leaseMs, job.id, job.leaseToken);
     return result.changes > 0;
   }
 
   async complete(job: LeasedJob): Promise<void> {
-    this.#db.prepare('DELETE FROM jobs WHERE id = ? AND lease_token = ?').run(job.id, job.leaseToken);
+    this.#sql('DELETE FROM jobs WHERE id = ? AND lease_token = ?').run(job.id, job.leaseToken);
   }
 
   /**
@@ -74,18 +74,16 @@ export class SqliteJobQueue implements JobQueue {
    */
   async fail(job: LeasedJob, reason: string, retryAt: number | null): Promise<'retry' | 'dead'> {
     const retry = retryAt !== null && job.attempt < job.maxAttempts;
-    const result = this.#db
-      .prepare(
-        `UPDATE jobs SET lease_token = NULL, leased_until = NULL, worker_id = NULL, last_error = ?, dead = ?, run_at = ?
+    const result = this.#sql(
+      `UPDATE jobs SET lease_token = NULL, leased_until = NULL, worker_id = NULL, last_error = ?, dead = ?, run_at = ?
          WHERE id = ? AND lease_token = ? AND dead = 0`,
-      )
-      .run(reason, retry ? 0 : 1, retry ? retryAt : this.#now(), job.id, job.leaseToken);
+    ).run(reason, retry ? 0 : 1, retry ? retryAt : this.#now(), job.id, job.leaseToken);
     if (result.changes === 0) return 'retry';
     return retry ? 'retry' : 'dead';
   }
 
   async removeForImages(imageIds: string[]): Promise<void> {
-    const del = this.#db.prepare('DELETE FROM jobs WHERE image_id = ?');
+    const del = this.#sql('DELETE FROM jobs WHERE image_id = ?');
     this.#db.transaction(() => {
       for (const id of imageIds) del.run(id);
     })();
@@ -93,20 +91,18 @@ export class SqliteJobQueue implements JobQueue {
 
   async depth(): Promise<QueueDepth> {
     const now = this.#now();
-    const row = this.#db
-      .prepare(
-        `SELECT
+    const row = this.#sql(
+      `SELECT
            SUM(CASE WHEN dead = 0 AND (leased_until IS NULL OR leased_until < @now) THEN 1 ELSE 0 END) AS waiting,
            SUM(CASE WHEN dead = 0 AND leased_until >= @now THEN 1 ELSE 0 END) AS active,
            SUM(CASE WHEN dead = 1 THEN 1 ELSE 0 END) AS dead
          FROM jobs`,
-      )
-      .get({ now }) as { waiting: number | null; active: number | null; dead: number | null };
+    ).get({ now }) as { waiting: number | null; active: number | null; dead: number | null };
     return { waiting: row.waiting ?? 0, active: row.active ?? 0, dead: row.dead ?? 0 };
   }
 
   async ping(): Promise<void> {
-    this.#db.prepare('SELECT 1 FROM jobs LIMIT 1').get();
+    this.#sql('SELECT 1 FROM jobs LIMIT 1').get();
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from './blob-store.js';
 
@@ -35,22 +35,28 @@ export class FsBlobStore implements BlobStore {
     const temp = join(tempDir, randomUUID());
     let size = 0;
     try {
-      const input = source instanceof Uint8Array ? Readable.from([source]) : source;
-      // Counting in the pipeline (not with a 'data' listener) keeps backpressure intact.
-      const count = async function* (chunks: AsyncIterable<Uint8Array>) {
-        for await (const chunk of chunks) {
-          size += chunk.length;
-          yield chunk;
+      if (source instanceof Uint8Array) {
+        // Bytes in hand: one write and an fsync on the same descriptor.
+        const handle = await open(temp, 'wx', 0o600);
+        try {
+          await handle.writeFile(source);
+          await handle.sync();
+        } finally {
+          await handle.close();
         }
-      };
-      await pipeline(input, count, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
-      const handle = await open(temp, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
+        size = source.byteLength;
+      } else {
+        // Counting in the pipeline (not with a 'data' listener) keeps backpressure intact.
+        const count = async function* (chunks: AsyncIterable<Uint8Array>) {
+          for await (const chunk of chunks) {
+            size += chunk.length;
+            yield chunk;
+          }
+        };
+        // `flush` fsyncs the descriptor before it closes.
+        await pipeline(source, count, createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true }));
       }
-      await mkdir(join(target, '..'), { recursive: true });
+      await mkdir(dirname(target), { recursive: true });
       await rename(temp, target);
       return { sizeBytes: size };
     } catch (error) {

@@ -30,6 +30,22 @@ export function openSqliteDatabase(options: OpenSqliteOptions): SqliteDatabase {
   return db;
 }
 
+/**
+ * Prepares each SQL text once per database and reuses the statement: compiling a statement costs
+ * more than running most of these, and the stores run the same few dozen over and over.
+ */
+export function statementCache(db: SqliteDatabase): (sql: string) => Database.Statement {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+}
+
 /** A versioned schema change; see `sqlite-migrations.ts`. */
 export interface SqliteMigration {
   version: number;

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from './sqlite-database.js';
+import { statementCache, type SqliteDatabase } from './sqlite-database.js';
 import type {
   AddImageResult,
   BeginIdempotency,
@@ -131,9 +131,11 @@ const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
 /** The embedded MetadataStore on better-sqlite3. Calls are synchronous underneath; the interface is async for other adapters. */
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: SqliteDatabase;
+  readonly #sql: ReturnType<typeof statementCache>;
 
   constructor(options: SqliteMetadataStoreOptions) {
     this.#db = options.db;
+    this.#sql = statementCache(options.db);
   }
 
   async createSession(input: NewSession): Promise<SessionRecord> {
@@ -148,19 +150,16 @@ export class SqliteMetadataStore implements MetadataStore {
       webhook_secret: input.webhookSecret,
       image_count: 0,
     };
-    this.#db
-      .prepare(
-        `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
+    this.#sql(
+      `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
          VALUES (@id, @user_id, @state, @created_at, @expires_at, @vendor_data, @callback_url, @webhook_secret, @image_count)`,
-      )
-      .run(row);
+    ).run(row);
     return toSession(row);
   }
 
   async getSession(userId: string, sessionId: string): Promise<SessionRecord | null> {
-    const row = this.#db
-      .prepare('SELECT * FROM sessions WHERE id = ? AND user_id = ?')
-      .get(sessionId, userId) as SessionRow | undefined;
+    const row = this.#sql('SELECT * FROM sessions WHERE id = ? AND user_id = ?').get(sessionId, userId) as
+      SessionRow | undefined;
     return row ? toSession(row) : null;
   }
 
@@ -170,27 +169,26 @@ export class SqliteMetadataStore implements MetadataStore {
     // `expired` is derived: past expires_at, whatever the stored state; the other filters exclude it.
     if (q.state === 'expired') where.push('expires_at < @now');
     else if (q.state) where.push('state = @state AND expires_at >= @now');
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`,
-      )
-      .all({
-        userId,
-        cAt: q.cursor?.createdAt ?? 0,
-        cId: q.cursor?.id ?? '',
-        state: q.state,
-        now: q.now,
-        limit: q.limit,
-      }) as SessionRow[];
+    const rows = this.#sql(
+      `SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`,
+    ).all({
+      userId,
+      cAt: q.cursor?.createdAt ?? 0,
+      cId: q.cursor?.id ?? '',
+      state: q.state,
+      now: q.now,
+      limit: q.limit,
+    }) as SessionRow[];
     return rows.map(toSession);
   }
 
   async deleteSession(userId: string, sessionId: string): Promise<{ blobKeys: string[] } | null> {
     return this.#db
       .transaction(() => {
-        const owned = this.#db
-          .prepare('SELECT id FROM sessions WHERE id = ? AND user_id = ?')
-          .get(sessionId, userId);
+        const owned = this.#sql('SELECT id FROM sessions WHERE id = ? AND user_id = ?').get(
+          sessionId,
+          userId,
+        );
         if (!owned) return null;
         return { blobKeys: this.#purge(sessionId) };
       })
@@ -200,17 +198,17 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Deletes every row of a session; returns its blob keys. Runs inside a transaction. */
   #purge(sessionId: string): string[] {
     const keys = (
-      this.#db
-        .prepare('SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL')
-        .all(sessionId) as Array<{
+      this.#sql('SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL').all(
+        sessionId,
+      ) as Array<{
         blob_key: string;
       }>
     ).map((r) => r.blob_key);
-    this.#db.prepare('DELETE FROM jobs WHERE session_id = ?').run(sessionId);
-    this.#db.prepare('DELETE FROM idempotency WHERE session_id = ?').run(sessionId);
-    this.#db.prepare('DELETE FROM webhooks WHERE session_id = ?').run(sessionId);
-    this.#db.prepare('DELETE FROM images WHERE session_id = ?').run(sessionId);
-    this.#db.prepare('DELETE FROM sessions WHERE id = ?').run(sessionId);
+    this.#sql('DELETE FROM jobs WHERE session_id = ?').run(sessionId);
+    this.#sql('DELETE FROM idempotency WHERE session_id = ?').run(sessionId);
+    this.#sql('DELETE FROM webhooks WHERE session_id = ?').run(sessionId);
+    this.#sql('DELETE FROM images WHERE session_id = ?').run(sessionId);
+    this.#sql('DELETE FROM sessions WHERE id = ?').run(sessionId);
     return keys;
   }
 
@@ -219,9 +217,10 @@ export class SqliteMetadataStore implements MetadataStore {
     // other processes on the same file) cannot both see 4 images and both insert.
     return this.#db
       .transaction((): AddImageResult => {
-        const session = this.#db
-          .prepare('SELECT * FROM sessions WHERE id = ? AND user_id = ?')
-          .get(input.sessionId, input.userId) as SessionRow | undefined;
+        const session = this.#sql('SELECT * FROM sessions WHERE id = ? AND user_id = ?').get(
+          input.sessionId,
+          input.userId,
+        ) as SessionRow | undefined;
         if (!session) return { ok: false, reason: 'session_not_found' };
         if (session.expires_at < input.now) return { ok: false, reason: 'session_expired' };
         if (session.image_count >= input.maxImages) return { ok: false, reason: 'too_many_images' };
@@ -243,110 +242,98 @@ export class SqliteMetadataStore implements MetadataStore {
           blob_key: input.blobKey,
           faces: '[]',
         };
-        this.#db
-          .prepare(
-            `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height, status,
+        this.#sql(
+          `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height, status,
                error_code, error_message, created_at, completed_at, blob_key, faces)
              VALUES (@id, @session_id, @user_id, @image_name, @content_type, @size_bytes, @sha256, @width, @height, @status,
                @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces)`,
-          )
-          .run(row);
+        ).run(row);
         // The outbox: the job exists exactly when its image does.
-        this.#db
-          .prepare(
-            `INSERT INTO jobs (id, image_id, session_id, attempt, max_attempts, run_at, created_at)
+        this.#sql(
+          `INSERT INTO jobs (id, image_id, session_id, attempt, max_attempts, run_at, created_at)
              VALUES (?, ?, ?, 0, ?, ?, ?)`,
-          )
-          .run(input.id, input.id, input.sessionId, input.maxAttempts, input.now, input.now);
-        this.#db
-          .prepare(`UPDATE sessions SET image_count = image_count + 1, state = 'processing' WHERE id = ?`)
-          .run(input.sessionId);
+        ).run(input.id, input.id, input.sessionId, input.maxAttempts, input.now, input.now);
+        this.#sql(`UPDATE sessions SET image_count = image_count + 1, state = 'processing' WHERE id = ?`).run(
+          input.sessionId,
+        );
         return { ok: true, image: toImage(row) };
       })
       .immediate();
   }
 
   async getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null> {
-    const row = this.#db
-      .prepare('SELECT * FROM images WHERE id = ? AND session_id = ? AND user_id = ?')
-      .get(imageId, sessionId, userId) as ImageRow | undefined;
+    const row = this.#sql('SELECT * FROM images WHERE id = ? AND session_id = ? AND user_id = ?').get(
+      imageId,
+      sessionId,
+      userId,
+    ) as ImageRow | undefined;
     return row ? toImage(row) : null;
   }
 
   async listImages(userId: string, sessionId: string): Promise<ImageRecord[]> {
-    const rows = this.#db
-      .prepare('SELECT * FROM images WHERE session_id = ? AND user_id = ? ORDER BY created_at, id')
-      .all(sessionId, userId) as ImageRow[];
+    const rows = this.#sql(
+      'SELECT * FROM images WHERE session_id = ? AND user_id = ? ORDER BY created_at, id',
+    ).all(sessionId, userId) as ImageRow[];
     return rows.map(toImage);
   }
 
   async getImageForJob(imageId: string): Promise<ImageRecord | null> {
-    const row = this.#db
-      .prepare('SELECT i.* FROM images i JOIN sessions s ON s.id = i.session_id WHERE i.id = ?')
-      .get(imageId) as ImageRow | undefined;
+    const row = this.#sql(
+      'SELECT i.* FROM images i JOIN sessions s ON s.id = i.session_id WHERE i.id = ?',
+    ).get(imageId) as ImageRow | undefined;
     return row ? toImage(row) : null;
   }
 
   async markImageProcessing(imageId: string): Promise<void> {
-    this.#db
-      .prepare(`UPDATE images SET status = 'processing' WHERE id = ? AND status = 'queued'`)
-      .run(imageId);
+    this.#sql(`UPDATE images SET status = 'processing' WHERE id = ? AND status = 'queued'`).run(imageId);
   }
 
   async finishImage(input: FinishImage): Promise<FinishImageResult> {
     return this.#db
       .transaction((): FinishImageResult => {
-        const image = this.#db
-          .prepare(
-            'SELECT i.status, i.session_id FROM images i JOIN sessions s ON s.id = i.session_id WHERE i.id = ?',
-          )
-          .get(input.imageId) as { status: string; session_id: string } | undefined;
+        const image = this.#sql(
+          'SELECT i.status, i.session_id FROM images i JOIN sessions s ON s.id = i.session_id WHERE i.id = ?',
+        ).get(input.imageId) as { status: string; session_id: string } | undefined;
         if (!image) return { written: false, reason: 'gone' };
         if (image.status === 'done' || image.status === 'failed')
           return { written: false, reason: 'duplicate' };
         const o = input.outcome;
-        this.#db
-          .prepare(
-            `UPDATE images SET status = @status, width = @width, height = @height, faces = @faces,
+        this.#sql(
+          `UPDATE images SET status = @status, width = @width, height = @height, faces = @faces,
                error_code = @code, error_message = @message, completed_at = @now, finished_attempt_key = @key
              WHERE id = @id`,
-          )
-          .run({
-            id: input.imageId,
-            status: o.status,
-            width: o.width ?? null,
-            height: o.height ?? null,
-            faces: o.status === 'done' ? JSON.stringify(o.faces) : '[]',
-            code: o.status === 'failed' ? o.error.code : null,
-            message: o.status === 'failed' ? o.error.message : null,
-            now: input.now,
-            key: input.attemptKey,
-          });
-        const pending = this.#db
-          .prepare(
-            `SELECT COUNT(*) AS n FROM images WHERE session_id = ? AND status IN ('queued', 'processing')`,
-          )
-          .get(image.session_id) as { n: number };
+        ).run({
+          id: input.imageId,
+          status: o.status,
+          width: o.width ?? null,
+          height: o.height ?? null,
+          faces: o.status === 'done' ? JSON.stringify(o.faces) : '[]',
+          code: o.status === 'failed' ? o.error.code : null,
+          message: o.status === 'failed' ? o.error.message : null,
+          now: input.now,
+          key: input.attemptKey,
+        });
+        const pending = this.#sql(
+          `SELECT COUNT(*) AS n FROM images WHERE session_id = ? AND status IN ('queued', 'processing')`,
+        ).get(image.session_id) as { n: number };
         const completed = pending.n === 0;
         if (completed)
-          this.#db.prepare(`UPDATE sessions SET state = 'completed' WHERE id = ?`).run(image.session_id);
+          this.#sql(`UPDATE sessions SET state = 'completed' WHERE id = ?`).run(image.session_id);
         return { written: true, sessionId: image.session_id, sessionCompleted: completed };
       })
       .immediate();
   }
 
   async clearImageBlob(imageId: string): Promise<void> {
-    this.#db.prepare('UPDATE images SET blob_key = NULL WHERE id = ?').run(imageId);
+    this.#sql('UPDATE images SET blob_key = NULL WHERE id = ?').run(imageId);
   }
 
   async beginIdempotency(input: BeginIdempotency): Promise<IdempotencyBegin> {
     return this.#db
       .transaction((): IdempotencyBegin => {
-        const row = this.#db
-          .prepare(
-            'SELECT request_hash, status_code, body, expires_at FROM idempotency WHERE user_id = ? AND key = ?',
-          )
-          .get(input.userId, input.key) as
+        const row = this.#sql(
+          'SELECT request_hash, status_code, body, expires_at FROM idempotency WHERE user_id = ? AND key = ?',
+        ).get(input.userId, input.key) as
           | { request_hash: string; status_code: number | null; body: string | null; expires_at: number }
           | undefined;
         if (row && row.expires_at >= input.now) {
@@ -354,27 +341,29 @@ export class SqliteMetadataStore implements MetadataStore {
           if (row.status_code === null || row.body === null) return { state: 'in_flight' };
           return { state: 'replay', statusCode: row.status_code, body: row.body };
         }
-        this.#db
-          .prepare(
-            `INSERT OR REPLACE INTO idempotency (user_id, key, session_id, request_hash, status_code, body, expires_at)
+        this.#sql(
+          `INSERT OR REPLACE INTO idempotency (user_id, key, session_id, request_hash, status_code, body, expires_at)
              VALUES (?, ?, ?, ?, NULL, NULL, ?)`,
-          )
-          .run(input.userId, input.key, input.sessionId, input.requestHash, input.now + input.ttlMs);
+        ).run(input.userId, input.key, input.sessionId, input.requestHash, input.now + input.ttlMs);
         return { state: 'new' };
       })
       .immediate();
   }
 
   async completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void> {
-    this.#db
-      .prepare('UPDATE idempotency SET status_code = ?, body = ? WHERE user_id = ? AND key = ?')
-      .run(statusCode, body, userId, key);
+    this.#sql('UPDATE idempotency SET status_code = ?, body = ? WHERE user_id = ? AND key = ?').run(
+      statusCode,
+      body,
+      userId,
+      key,
+    );
   }
 
   async abandonIdempotency(userId: string, key: string): Promise<void> {
-    this.#db
-      .prepare('DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status_code IS NULL')
-      .run(userId, key);
+    this.#sql('DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status_code IS NULL').run(
+      userId,
+      key,
+    );
   }
 
   async createApiKey(input: {
@@ -390,61 +379,52 @@ export class SqliteMetadataStore implements MetadataStore {
       hash: input.hash,
       created_at: Date.now(),
     };
-    this.#db
-      .prepare(
-        'INSERT INTO api_keys (id, user_id, prefix, hash, created_at) VALUES (@id, @user_id, @prefix, @hash, @created_at)',
-      )
-      .run(row);
+    this.#sql(
+      'INSERT INTO api_keys (id, user_id, prefix, hash, created_at) VALUES (@id, @user_id, @prefix, @hash, @created_at)',
+    ).run(row);
     return toApiKey({ ...row, revoked_at: null, last_used_at: null });
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    const rows = this.#db
-      .prepare(
-        'SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at, id',
-      )
-      .all() as ApiKeyRow[];
+    const rows = this.#sql(
+      'SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at, id',
+    ).all() as ApiKeyRow[];
     return rows.map(toApiKey);
   }
 
   async revokeApiKey(id: string): Promise<boolean> {
     return (
-      this.#db
-        .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-        .run(Date.now(), id).changes > 0
+      this.#sql('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id)
+        .changes > 0
     );
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const row = this.#db
-      .prepare(
-        'SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
-      )
-      .get(hash) as ApiKeyRow | undefined;
+    const row = this.#sql(
+      'SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
+    ).get(hash) as ApiKeyRow | undefined;
     if (!row) return null;
-    this.#db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(Date.now(), row.id);
+    this.#sql('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(Date.now(), row.id);
     return toApiKey(row);
   }
 
   async createWebhook(
     record: Omit<WebhookRecord, 'attempts' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>,
   ): Promise<void> {
-    this.#db
-      .prepare(
-        `INSERT OR IGNORE INTO webhooks (event_id, session_id, url, payload, status, attempts, next_attempt_at)
+    this.#sql(
+      `INSERT OR IGNORE INTO webhooks (event_id, session_id, url, payload, status, attempts, next_attempt_at)
          VALUES (?, ?, ?, ?, ?, 0, ?)`,
-      )
-      .run(record.eventId, record.sessionId, record.url, record.payload, record.status, record.nextAttemptAt);
+    ).run(record.eventId, record.sessionId, record.url, record.payload, record.status, record.nextAttemptAt);
   }
 
   async getWebhook(sessionId: string): Promise<WebhookRecord | null> {
-    const row = this.#db.prepare('SELECT * FROM webhooks WHERE session_id = ?').get(sessionId) as
+    const row = this.#sql('SELECT * FROM webhooks WHERE session_id = ?').get(sessionId) as
       WebhookRow | undefined;
     return row ? toWebhook(row) : null;
   }
 
   async getWebhookSecret(sessionId: string): Promise<string | null> {
-    const row = this.#db.prepare('SELECT webhook_secret FROM sessions WHERE id = ?').get(sessionId) as
+    const row = this.#sql('SELECT webhook_secret FROM sessions WHERE id = ?').get(sessionId) as
       { webhook_secret: string | null } | undefined;
     return row?.webhook_secret ?? null;
   }
@@ -470,26 +450,23 @@ export class SqliteMetadataStore implements MetadataStore {
       values[field] = value;
     }
     if (sets.length === 0) return;
-    this.#db.prepare(`UPDATE webhooks SET ${sets.join(', ')} WHERE event_id = @eventId`).run(values);
+    this.#sql(`UPDATE webhooks SET ${sets.join(', ')} WHERE event_id = @eventId`).run(values);
   }
 
   async listDueWebhooks(now: number, limit: number): Promise<WebhookRecord[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM webhooks WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+    const rows = this.#sql(
+      `SELECT * FROM webhooks WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
          ORDER BY next_attempt_at LIMIT ?`,
-      )
-      .all(now, limit) as WebhookRow[];
+    ).all(now, limit) as WebhookRow[];
     return rows.map(toWebhook);
   }
 
   async listExpiredSessions(now: number, limit: number): Promise<Array<{ id: string; blobKeys: string[] }>> {
-    const ids = this.#db
-      .prepare('SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?')
-      .all(now, limit) as Array<{ id: string }>;
-    const keys = this.#db.prepare(
-      'SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL',
-    );
+    const ids = this.#sql('SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?').all(
+      now,
+      limit,
+    ) as Array<{ id: string }>;
+    const keys = this.#sql('SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL');
     return ids.map(({ id }) => ({
       id,
       blobKeys: (keys.all(id) as Array<{ blob_key: string }>).map((r) => r.blob_key),
@@ -501,18 +478,18 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listReferencedBlobKeys(): Promise<Set<string>> {
-    const rows = this.#db.prepare('SELECT blob_key FROM images WHERE blob_key IS NOT NULL').all() as Array<{
+    const rows = this.#sql('SELECT blob_key FROM images WHERE blob_key IS NOT NULL').all() as Array<{
       blob_key: string;
     }>;
     return new Set(rows.map((r) => r.blob_key));
   }
 
   async purgeIdempotency(now: number): Promise<number> {
-    return this.#db.prepare('DELETE FROM idempotency WHERE expires_at < ?').run(now).changes;
+    return this.#sql('DELETE FROM idempotency WHERE expires_at < ?').run(now).changes;
   }
 
   async ping(): Promise<void> {
-    this.#db.prepare('SELECT 1').get();
+    this.#sql('SELECT 1').get();
   }
 
   async close(): Promise<void> {

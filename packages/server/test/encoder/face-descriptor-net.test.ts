@@ -30,7 +30,7 @@ it("computes face-api's descriptors for a batch of crops of any shape", async ()
     tf.slice(image, [50, 500, 0], [260, 170, 3]),
     tf.slice(image, [300, 100, 0], [200, 200, 3]),
     tf.slice(image, [0, 0, 0], [150, 150, 3]),
-  ] as FaceApi.tf.Tensor3D[];
+  ] as unknown as FaceApi.tf.Tensor3D[];
   const ours = await net.compute(crops as unknown as import('@tensorflow/tfjs').Tensor3D[]);
   expect(ours).toHaveLength(4);
   for (const [i, crop] of crops.entries()) {

@@ -59,36 +59,39 @@ describe('ssdAnchors', () => {
 });
 
 describe('SsdMobilenetDetector', () => {
-  it.each([1, 2, 3, 4, 5, 6])("finds face-api's own detections in sample%i.jpg at 512", async (n) => {
-    // face-api's input: the image padded to a square (black, bottom/right) and resized to 512×512.
-    const { data, info } = await sharp(sample(n))
-      .resize(512, 512, { fit: 'contain', position: 'left top', background: '#000' })
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const ours = await detector.detect(pixels, info.width, info.height, { minScore: 0.5, maxResults: 20 });
-    const image = tf.tensor3d(pixels, [512, 512, 3], 'int32');
-    const theirs = await faceapi.nets.ssdMobilenetv1.locateFaces(
-      image as unknown as FaceApi.tf.Tensor3D,
-      new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 }),
-    );
-    image.dispose();
-    expect(ours.length).toBe(theirs.length);
-    expect(ours.length).toBeGreaterThanOrEqual(3);
-    ours.forEach((d, i) => {
-      const t = theirs[i] as FaceApi.FaceDetection;
-      expect(d.score).toBeCloseTo(t.score, 3);
-      for (const [a, b] of [
-        [d.x, t.box.x],
-        [d.y, t.box.y],
-        [d.width, t.box.width],
-        [d.height, t.box.height],
-      ] as const) {
-        expect(Math.abs(a - b)).toBeLessThan(0.5);
-      }
-    });
-  });
+  it.each([1, 2, 3, 4, 5, 6] as const)(
+    "finds face-api's own detections in sample%i.jpg at 512",
+    async (n) => {
+      // face-api's input: the image padded to a square (black, bottom/right) and resized to 512×512.
+      const { data, info } = await sharp(sample(n))
+        .resize(512, 512, { fit: 'contain', position: 'left top', background: '#000' })
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const ours = await detector.detect(pixels, info.width, info.height, { minScore: 0.5, maxResults: 20 });
+      const image = tf.tensor3d(pixels, [512, 512, 3], 'int32');
+      const theirs = await faceapi.nets.ssdMobilenetv1.locateFaces(
+        image as unknown as FaceApi.tf.Tensor3D,
+        new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 }),
+      );
+      image.dispose();
+      expect(ours.length).toBe(theirs.length);
+      expect(ours.length).toBeGreaterThanOrEqual(3);
+      ours.forEach((d, i) => {
+        const t = theirs[i] as FaceApi.FaceDetection;
+        expect(d.score).toBeCloseTo(t.score, 3);
+        for (const [a, b] of [
+          [d.x, t.box.x],
+          [d.y, t.box.y],
+          [d.width, t.box.width],
+          [d.height, t.box.height],
+        ] as const) {
+          expect(Math.abs(a - b)).toBeLessThan(0.5);
+        }
+      });
+    },
+  );
 
   it('runs on a non-square input and keeps boxes inside it', async () => {
     const { data, info } = await sharp(sample(5))

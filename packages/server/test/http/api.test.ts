@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FsBlobStore } from '../../src/storage/fs-blob-store.js';
 import { sample } from '../encoder/sample-images.js';
 import { expectSchema, openApiSpec } from '../support/spec-validator.js';
 import { imageForm, startTestServer, type TestServer } from '../support/test-server.js';
@@ -236,6 +237,39 @@ describe('uploads', () => {
     const zip = Buffer.concat([jpeg, Buffer.from('PK\u0003\u0004'), Buffer.alloc(512, 1)]);
     const polyglot = await upload(s.session_id, zip);
     expect(polyglot.status).toBe(201);
+  });
+});
+
+describe('what is stored', () => {
+  it('writes only the normalized image: the raw upload never reaches the blob store; PNG and WebP keep their format', async () => {
+    const tag = { IFD0: { Copyright: 'private' } };
+    const uploads = {
+      jpeg: await sharp(jpeg).withExif(tag).jpeg().toBuffer(),
+      png: await sharp(jpeg).ensureAlpha(0.8).withExif(tag).png().toBuffer(),
+      webp: await sharp(jpeg).ensureAlpha(0.8).withExif(tag).webp().toBuffer(),
+    };
+    const put = vi.spyOn(FsBlobStore.prototype, 'put');
+    try {
+      for (const [format, bytes] of Object.entries(uploads)) {
+        expect((await sharp(bytes).metadata()).exif).toBeDefined();
+        const s = await createSession();
+        put.mockClear();
+        const res = await upload(s.session_id, bytes);
+        expect(res.status).toBe(201);
+        expect((await json(res)).content_type).toBe(`image/${format}`);
+        // One write per upload: the re-encoded image, under its image key.
+        expect(put).toHaveBeenCalledTimes(1);
+        const [key, stored] = put.mock.calls[0] as [string, Uint8Array];
+        expect(key).toMatch(/^images\//);
+        const meta = await sharp(stored).metadata();
+        expect(meta).toMatchObject({ format, width: 320 });
+        expect(meta.exif).toBeUndefined();
+        if (format !== 'jpeg') expect(meta.hasAlpha).toBe(true);
+      }
+    } finally {
+      put.mockRestore();
+    }
+    expect(server.files().filter((f) => !f.startsWith('blobs/images/'))).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EncodeResult } from '../../src/encoder/encoder.js';
 import { EncoderError } from '../../src/encoder/encoder-error.js';
 import { ImageEvents } from '../../src/pipeline/image-events.js';
@@ -102,7 +102,55 @@ async function finished(imageId: string, events: ImageEvents) {
   throw new Error('image never finished');
 }
 
+/** Lets pending I/O and promise callbacks run (never timers, which a test may have faked). */
+async function until(condition: () => boolean | Promise<boolean>, what: string) {
+  const deadline = performance.now() + 10_000;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 describe('JobRunner', () => {
+  it('wakes an idle loop for new work even after another loop’s idle poll, not at its own next poll', async () => {
+    // Only notify() can wake a loop here: idle-poll timers fire only when the test advances them.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const pending: Array<() => void> = [];
+    // Done, with the raw image deleted: the last step before its loop looks for work again.
+    const isDone = async (id: string) => {
+      const image = await stores.store.getImageForJob(id);
+      return image?.status === 'done' && image.blobKey === null;
+    };
+    try {
+      startRunner(() => new Promise<EncodeResult>((resolve) => pending.push(() => resolve(result()))), {
+        concurrency: 2,
+        idlePollMs: 1000,
+      });
+      const notify = () => (runner as JobRunner).notify();
+      // One loop works while the other idles, so their idle polls fall at different times.
+      const first = await addImage();
+      notify();
+      await until(() => pending.length === 1, 'the first encode starts');
+      vi.advanceTimersByTime(500);
+      pending[0]?.();
+      await until(() => isDone(first.id), 'the first image finishes');
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      vi.advanceTimersByTime(500); // the loop that stayed idle polls once and sleeps again
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+
+      await addImage();
+      notify();
+      await until(() => pending.length === 2, 'the second encode starts');
+      // One loop is busy now; the other must take the next image as soon as it is announced.
+      await addImage();
+      notify();
+      await until(() => pending.length === 3, 'the third encode starts without an idle poll');
+    } finally {
+      for (const release of pending) release();
+      vi.useRealTimers();
+    }
+  });
+
   it('writes the faces, completes the session and deletes the raw image', async () => {
     const image = await addImage();
     const events = startRunner(async () => result(2));
