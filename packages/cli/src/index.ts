@@ -1,5 +1,6 @@
 // Programmatic entry: run the CLI in-process (tests, wrappers) and reuse its local checks.
-export { runCli, cliVersion, type CliRuntime } from './run-cli.js';
+export { runCli, type CliRuntime } from './run-cli.js';
+export { cliVersion } from './version.js';
 export { ExitCode, type ExitCodeValue } from './exit-codes.js';
 export { CliError, UsageError, InputError, InterruptedError } from './cli-errors.js';
 export { describeError, type ErrorReport } from './describe-error.js';

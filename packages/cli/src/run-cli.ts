@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
 import { InterruptedError } from './cli-errors.js';
 import type { CommandContext } from './context.js';
@@ -13,6 +12,7 @@ import {
   type CliEnv,
   type GlobalFlags,
 } from './settings.js';
+import { cliVersion } from './version.js';
 
 /** Everything the CLI touches of its process; `bin.ts` passes the real ones. */
 export interface CliRuntime {
@@ -25,14 +25,6 @@ export interface CliRuntime {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Aborted on Ctrl-C. Default: never aborted. */
   signal?: AbortSignal;
-}
-
-/** The CLI's version, from its package.json (one directory above dist/ and src/). */
-export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 /** Runs one invocation and resolves to its exit code; never throws. */

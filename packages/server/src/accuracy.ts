@@ -42,6 +42,8 @@ if (existsSync(multiDir)) {
 }
 
 let same = 0;
+let worstSame = 0;
+let closestDiff = Infinity;
 let sameRight = 0;
 let diff = 0;
 let diffRight = 0;
@@ -53,10 +55,12 @@ for (let i = 0; i < photos.length; i++) {
     const predicted = d <= threshold;
     if (a.person === b.person) {
       same++;
+      worstSame = Math.max(worstSame, d);
       if (predicted) sameRight++;
       else console.log(`  miss: ${a.person}/${a.file} vs ${b.file} = ${d.toFixed(3)}`);
     } else {
       diff++;
+      closestDiff = Math.min(closestDiff, d);
       if (!predicted) diffRight++;
       else console.log(`  false match: ${a.person}/${a.file} vs ${b.person}/${b.file} = ${d.toFixed(3)}`);
     }
@@ -67,6 +71,9 @@ const pct = (n: number, of: number) => (of ? `${((100 * n) / of).toFixed(1)}%` :
 console.log(`accuracy over ${photos.length} photos of ${people.length} people at threshold ${threshold}:`);
 console.log(`  same-person pairs:      ${sameRight}/${same} right (${pct(sameRight, same)})`);
 console.log(`  different-person pairs: ${diffRight}/${diff} right (${pct(diffRight, diff)})`);
+console.log(
+  `  margins:                farthest same-person pair ${worstSame.toFixed(3)}, closest different-person pair ${closestDiff.toFixed(3)}`,
+);
 console.log(
   `  overall:                ${sameRight + diffRight}/${same + diff} right (${pct(sameRight + diffRight, same + diff)})`,
 );

@@ -20,6 +20,8 @@ export interface RunOptions {
   onSpawn?: (child: ChildProcess) => void;
   /** Text for stdin; stdin is closed after it. */
   input?: string;
+  /** Node options placed before the script (e.g. `--import`). */
+  nodeOptions?: string[];
 }
 
 /** A temp HOME (and XDG config dir) per test, so conf never touches the real one. */
@@ -35,7 +37,7 @@ export class CliHome {
 
   /** Spawns the built `face-encode` binary, not on a TTY. */
   run(args: string[], options: RunOptions = {}): Promise<CliResult> {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeOptions ?? []), BIN, ...args], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: this.dir,
