@@ -75,8 +75,9 @@ async function stageLatency(image: Buffer, label: string, options: FaceApiEncode
 async function throughput(image: Buffer, workers: number): Promise<number> {
   const pool = new WorkerPool({ size: workers });
   await pool.start();
-  await Promise.all(Array.from({ length: workers }, () => pool.encode(image))); // warm every thread
-  const n = (quick ? 3 : 8) * workers;
+  await Promise.all(Array.from({ length: 2 * workers }, () => pool.encode(image))); // warm every thread
+  // Several seconds per row: a short run is dominated by scheduling noise on a small VM.
+  const n = (quick ? 3 : 40) * workers;
   const started = performance.now();
   await Promise.all(Array.from({ length: n }, () => pool.encode(image)));
   const rate = n / ((performance.now() - started) / 1000);
