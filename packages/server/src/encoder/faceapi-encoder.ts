@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { FaceBox, Point } from '../storage/records.js';
-import { decodeImage, resizeRgb, type DecodedImage } from './decode-image.js';
+import { decodeImage, resizeRgb } from './decode-image.js';
 import { FaceDescriptorNet, type FaceRecognitionParams } from './face-descriptor-net.js';
 import { SsdMobilenetDetector, type Detection, type SsdParams } from './ssd-mobilenet-detector.js';
 import type { EncodedFace, EncodeResult, Encoder, ModelInfo } from './encoder.js';
@@ -155,8 +155,8 @@ export class FaceApiEncoder implements Encoder {
   async #warmUp(rt: Runtime & FusedNets): Promise<void> {
     if (this.#warmedUp) return;
     this.#warmedUp = true;
-    const blank = new Uint8Array(64 * 64 * 3);
-    await this.#detect(rt, { pixels: blank, pixelWidth: 64, pixelHeight: 64 } as DecodedImage);
+    // A selfie-sized blank: no face, so both detection passes run and set up their shapes.
+    await this.#detect(rt, new Uint8Array(640 * 480 * 3).fill(128), 640, 480);
     const face = rt.tf.zeros([150, 150, 3], 'int32') as unknown as NetTensor;
     try {
       await rt.faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
@@ -179,7 +179,7 @@ export class FaceApiEncoder implements Encoder {
     const t1 = performance.now();
     let input: NetTensor | undefined;
     try {
-      const detections = await this.#detect(rt, decoded);
+      const detections = await this.#detect(rt, decoded.pixels, decoded.pixelWidth, decoded.pixelHeight);
       const t2 = performance.now();
       const image = tf.tensor3d(
         decoded.pixels,
@@ -254,10 +254,14 @@ export class FaceApiEncoder implements Encoder {
     }
   }
 
-  /** Faces in the decoded image, boxes in its pixels. */
-  async #detect(rt: Runtime & FusedNets, decoded: DecodedImage): Promise<Detection[]> {
+  /** Faces in RGB pixels, boxes in those pixels. */
+  async #detect(
+    rt: Runtime & FusedNets,
+    pixels: Uint8Array,
+    width: number,
+    height: number,
+  ): Promise<Detection[]> {
     const o = this.#options;
-    const { pixels, pixelWidth: width, pixelHeight: height } = decoded;
     if (o.detector === 'tiny_face_detector') {
       const input = rt.tf.tensor3d(pixels, [height, width, 3], 'int32') as unknown as NetTensor;
       try {
