@@ -88,12 +88,13 @@ export function faceApiModelInfo(detector: FaceDetector): ModelInfo {
   return { id: `face-api/${detector}+landmark68+resnet34`, version: FACE_API_VERSION };
 }
 
-/** Nets rebuilt from face-api's loaded weights, once per thread. */
+/** Nets rebuilt from face-api's loaded weights, once per thread (the SSD one only when used). */
 interface FusedNets {
-  ssd: SsdMobilenetDetector;
+  ssd: SsdMobilenetDetector | null;
   descriptor: FaceDescriptorNet;
 }
-let fusedNets: FusedNets | undefined;
+let fusedSsd: SsdMobilenetDetector | undefined;
+let fusedDescriptor: FaceDescriptorNet | undefined;
 
 /**
  * The default engine: @vladmandic/face-api's SSD MobileNet v1 detector, 68-point landmark net and
@@ -129,20 +130,20 @@ export class FaceApiEncoder implements Encoder {
       const dir = this.#options.modelDir;
       const tiny = this.#options.detector === 'tiny_face_detector';
       // Weights are read from disk; face-api's loadFromDisk uses fs, never fetch.
+      const detectorNet = tiny ? nets.tinyFaceDetector : nets.ssdMobilenetv1;
       await Promise.all([
-        nets.ssdMobilenetv1.isLoaded ? undefined : nets.ssdMobilenetv1.loadFromDisk(dir),
-        !tiny || nets.tinyFaceDetector.isLoaded ? undefined : nets.tinyFaceDetector.loadFromDisk(dir),
+        detectorNet.isLoaded ? undefined : detectorNet.loadFromDisk(dir),
         nets.faceLandmark68Net.isLoaded ? undefined : nets.faceLandmark68Net.loadFromDisk(dir),
         nets.faceRecognitionNet.isLoaded ? undefined : nets.faceRecognitionNet.loadFromDisk(dir),
       ]);
-      fusedNets ??= {
-        ssd: new SsdMobilenetDetector(rt.tf, nets.ssdMobilenetv1.params as unknown as SsdParams),
-        descriptor: new FaceDescriptorNet(
-          rt.tf,
-          nets.faceRecognitionNet.params as unknown as FaceRecognitionParams,
-        ),
-      };
-      return { ...rt, ...fusedNets };
+      if (!tiny) {
+        fusedSsd ??= new SsdMobilenetDetector(rt.tf, nets.ssdMobilenetv1.params as unknown as SsdParams);
+      }
+      fusedDescriptor ??= new FaceDescriptorNet(
+        rt.tf,
+        nets.faceRecognitionNet.params as unknown as FaceRecognitionParams,
+      );
+      return { ...rt, ssd: tiny ? null : (fusedSsd ?? null), descriptor: fusedDescriptor };
     })();
     return this.#loaded.then(async (rt) => {
       await this.#warmUp(rt);
@@ -179,7 +180,10 @@ export class FaceApiEncoder implements Encoder {
     const t1 = performance.now();
     let input: NetTensor | undefined;
     try {
-      const detections = await this.#detect(rt, decoded.pixels, decoded.pixelWidth, decoded.pixelHeight);
+      // A box clipped to nothing has no crop: dropping it keeps crops, landmarks and faces aligned.
+      const detections = (
+        await this.#detect(rt, decoded.pixels, decoded.pixelWidth, decoded.pixelHeight)
+      ).filter((d) => d.width >= 1 && d.height >= 1);
       const t2 = performance.now();
       const image = tf.tensor3d(
         decoded.pixels,
@@ -279,6 +283,8 @@ export class FaceApiEncoder implements Encoder {
         input.dispose();
       }
     }
+    const { ssd } = rt;
+    if (!ssd) throw new Error('The SSD detector was not loaded.');
     const long = Math.max(width, height);
     const passes =
       o.closeUpInputSize > 0 && o.closeUpInputSize < o.detectorInputSize
@@ -298,7 +304,7 @@ export class FaceApiEncoder implements Encoder {
               Math.max(1, Math.round(width * k)),
               Math.max(1, Math.round(height * k)),
             );
-      detections = (await rt.ssd.detect(scaled.pixels, scaled.width, scaled.height, o)).map((d) => ({
+      detections = (await ssd.detect(scaled.pixels, scaled.width, scaled.height, o)).map((d) => ({
         score: d.score,
         x: (d.x * width) / scaled.width,
         y: (d.y * height) / scaled.height,

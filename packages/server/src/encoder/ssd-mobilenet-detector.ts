@@ -64,7 +64,7 @@ export class SsdMobilenetDetector {
   readonly #conv0: FusedConv;
   readonly #pairs: Array<{ depthwise: FusedConv; pointwise: FusedConv; stride: 1 | 2 }>;
   readonly #extra: FusedConv[];
-  readonly #heads: Array<FusedConv & { boxChannels: number }>;
+  readonly #heads: FusedConv[];
   readonly #anchors = new Map<string, Float32Array>();
 
   constructor(tf: Tfjs, params: SsdParams) {
@@ -91,7 +91,6 @@ export class SsdMobilenetDetector {
       return tf.tidy(() => ({
         filter: tf.keep(tf.concat([p.box_encoding_predictor.filters, p.class_predictor.filters], 3)),
         bias: tf.keep(tf.concat([p.box_encoding_predictor.bias, p.class_predictor.bias], 0)),
-        boxChannels: p.box_encoding_predictor.bias.shape[0],
       }));
     });
   }

@@ -161,8 +161,11 @@ describe('FaceApiEncoder on the face-api sample photos', () => {
 describe('FaceApiEncoder detection passes', () => {
   it('keeps a close-up face from the quick pass: same face, encoding close to the full-size pass', async () => {
     const fullOnly = new FaceApiEncoder({ closeUpInputSize: 0 });
+    const quickOnly = new FaceApiEncoder({ detectorInputSize: 320, closeUpInputSize: 0 });
     const quick = only((await encoder.encode(upright)).faces);
     const full = only((await fullOnly.encode(upright)).faces);
+    // The quick pass was final: its face is exactly what a 320-px detector alone finds.
+    expect(quick).toEqual(only((await quickOnly.encode(upright)).faces));
     expect(distance(quick.encoding, full.encoding)).toBeLessThanOrEqual(0.15);
     const overlap =
       Math.max(
