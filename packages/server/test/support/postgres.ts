@@ -49,7 +49,7 @@ export async function createTestSchema(options: TestSchemaOptions = {}): Promise
     pool,
     newPool,
     async drop() {
-      await Promise.all(pools.map((p) => p.end()));
+      await Promise.all(pools.filter((p) => !p.ended).map((p) => p.end()));
       await withAdmin((admin) => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     },
   };

@@ -1,0 +1,494 @@
+import type pg from 'pg';
+import type {
+  AddImageResult,
+  BeginIdempotency,
+  ErasedSession,
+  FinishImage,
+  FinishImageResult,
+  ListSessionsQuery,
+  MetadataStore,
+  NewImage,
+  NewSession,
+  OutboxEntry,
+} from './metadata-store.js';
+import {
+  API_KEY_COLUMNS,
+  IMAGE_COLUMNS,
+  WEBHOOK_PATCH_COLUMNS,
+  toApiKey,
+  toImage,
+  toOutbox,
+  toSession,
+  toWebhook,
+  type ApiKeyRow,
+  type ImageRow,
+  type OutboxRow,
+  type SessionRow,
+  type WebhookRow,
+} from './postgres-rows.js';
+import { inTransaction, query, type Queryable } from './postgres-sql.js';
+import type { ApiKeyRecord, IdempotencyBegin, ImageRecord, SessionRecord, WebhookRecord } from './records.js';
+
+export interface PostgresMetadataStoreOptions {
+  /** A pool on a database migrated by migratePostgres, its search_path at that schema. Required; the caller creates it (e.g. from a URL). */
+  pool: pg.Pool;
+  /** Whether close() ends the pool. Default false: the pool belongs to the caller, who may share it (e.g. with PostgresClusterLock). */
+  closePool?: boolean;
+}
+
+type WebhookPatch = Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>;
+
+/**
+ * The MetadataStore on PostgreSQL (node-postgres), for several API and worker processes sharing one
+ * database. Semantics match SqliteMetadataStore; where SQLite serialises writers with its file
+ * lock, this takes row locks: the session row (FOR UPDATE) guards its image count and completion.
+ */
+export class PostgresMetadataStore implements MetadataStore {
+  readonly #pool: pg.Pool;
+  readonly #closePool: boolean;
+  #closed = false;
+
+  constructor(options: PostgresMetadataStoreOptions) {
+    this.#pool = options.pool;
+    this.#closePool = options.closePool ?? false;
+  }
+
+  async createSession(input: NewSession): Promise<SessionRecord> {
+    const { rows } = await query<SessionRow>(
+      this.#pool,
+      `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
+         VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, 0)
+       RETURNING *`,
+      [
+        input.id,
+        input.userId,
+        input.now,
+        input.now + input.ttlSeconds * 1000,
+        input.vendorData,
+        input.callbackUrl,
+        input.webhookSecret,
+      ],
+    );
+    return toSession(firstRow(rows));
+  }
+
+  async getSession(userId: string, sessionId: string): Promise<SessionRecord | null> {
+    const { rows } = await query<SessionRow>(
+      this.#pool,
+      'SELECT * FROM sessions WHERE id = $1 AND user_id = $2',
+      [sessionId, userId],
+    );
+    return rows[0] ? toSession(rows[0]) : null;
+  }
+
+  async listSessions(userId: string, q: ListSessionsQuery): Promise<SessionRecord[]> {
+    const values: unknown[] = [userId];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    const where = ['user_id = $1'];
+    if (q.cursor) {
+      const at = param(q.cursor.createdAt);
+      where.push(`(created_at < ${at} OR (created_at = ${at} AND id < ${param(q.cursor.id)}))`);
+    }
+    // `expired` is derived: past expires_at, whatever the stored state; the other filters exclude it.
+    if (q.state === 'expired') where.push(`expires_at < ${param(q.now)}`);
+    else if (q.state) where.push(`state = ${param(q.state)} AND expires_at >= ${param(q.now)}`);
+    //: ids tie-break by bytes, as SQLite compares them, whatever the database's collation.
+    const { rows } = await query<SessionRow>(
+      this.#pool,
+      `SELECT * FROM sessions WHERE ${where.join(' AND ')}
+         ORDER BY created_at DESC, id DESC LIMIT ${param(q.limit)}`,
+      values,
+    );
+    return rows.map(toSession);
+  }
+
+  async deleteSession(userId: string, sessionId: string): Promise<ErasedSession | null> {
+    return inTransaction(this.#pool, async (tx) => {
+      const owned = await query(tx, 'SELECT id FROM sessions WHERE id = $1 AND user_id = $2 FOR UPDATE', [
+        sessionId,
+        userId,
+      ]);
+      if (owned.rowCount === 0) return null;
+      return purge(tx, sessionId);
+    });
+  }
+
+  async addImage(input: NewImage): Promise<AddImageResult> {
+    return inTransaction(this.#pool, async (tx): Promise<AddImageResult> => {
+      // The session row lock serialises uploads to one session across every process, so the
+      // count read here is still true when the image is inserted.
+      const { rows } = await query<Pick<SessionRow, 'expires_at' | 'image_count'>>(
+        tx,
+        'SELECT expires_at, image_count FROM sessions WHERE id = $1 AND user_id = $2 FOR UPDATE',
+        [input.sessionId, input.userId],
+      );
+      const session = rows[0];
+      if (!session) return { ok: false, reason: 'session_not_found' };
+      if (session.expires_at < input.now) return { ok: false, reason: 'session_expired' };
+      if (session.image_count >= input.maxImages) return { ok: false, reason: 'too_many_images' };
+      const image = await insertImage(tx, input);
+      // The outbox: the job exists exactly when its image does.
+      const job = await insertOutbox(tx, input);
+      await query(
+        tx,
+        `UPDATE sessions SET image_count = image_count + 1, state = 'processing' WHERE id = $1`,
+        [input.sessionId],
+      );
+      return { ok: true, image, job };
+    });
+  }
+
+  async pendingOutbox(createdBefore: number, limit: number): Promise<OutboxEntry[]> {
+    const { rows } = await query<OutboxRow>(
+      this.#pool,
+      `SELECT * FROM outbox WHERE created_at <= $1 ORDER BY created_at, image_id LIMIT $2`,
+      [createdBefore, limit],
+    );
+    return rows.map(toOutbox);
+  }
+
+  async ackOutbox(imageIds: string[]): Promise<void> {
+    if (imageIds.length === 0) return;
+    await query(this.#pool, 'DELETE FROM outbox WHERE image_id = ANY($1::text[])', [imageIds]);
+  }
+
+  async getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null> {
+    const { rows } = await query<ImageRow>(
+      this.#pool,
+      `SELECT ${IMAGE_COLUMNS} FROM images WHERE id = $1 AND session_id = $2 AND user_id = $3`,
+      [imageId, sessionId, userId],
+    );
+    return rows[0] ? toImage(rows[0]) : null;
+  }
+
+  async listImages(userId: string, sessionId: string): Promise<ImageRecord[]> {
+    const { rows } = await query<ImageRow>(
+      this.#pool,
+      `SELECT ${IMAGE_COLUMNS} FROM images WHERE session_id = $1 AND user_id = $2 ORDER BY created_at, id`,
+      [sessionId, userId],
+    );
+    return rows.map(toImage);
+  }
+
+  async getImageForJob(imageId: string): Promise<ImageRecord | null> {
+    const { rows } = await query<ImageRow>(
+      this.#pool,
+      `SELECT ${IMAGE_COLUMNS} FROM images WHERE id = $1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = session_id)`,
+      [imageId],
+    );
+    return rows[0] ? toImage(rows[0]) : null;
+  }
+
+  async markImageProcessing(imageId: string): Promise<void> {
+    await query(this.#pool, `UPDATE images SET status = 'processing' WHERE id = $1 AND status = 'queued'`, [
+      imageId,
+    ]);
+  }
+
+  async finishImage(input: FinishImage): Promise<FinishImageResult> {
+    return inTransaction(this.#pool, (tx) => finishImageIn(tx, input));
+  }
+
+  async clearImageBlob(imageId: string): Promise<void> {
+    await query(this.#pool, 'UPDATE images SET blob_key = NULL WHERE id = $1', [imageId]);
+  }
+
+  async beginIdempotency(input: BeginIdempotency): Promise<IdempotencyBegin> {
+    return inTransaction(this.#pool, (tx) => beginIdempotencyIn(tx, input));
+  }
+
+  async completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void> {
+    await query(
+      this.#pool,
+      'UPDATE idempotency SET status_code = $1, body = $2 WHERE user_id = $3 AND key = $4',
+      [statusCode, body, userId, key],
+    );
+  }
+
+  async abandonIdempotency(userId: string, key: string): Promise<void> {
+    await query(
+      this.#pool,
+      'DELETE FROM idempotency WHERE user_id = $1 AND key = $2 AND status_code IS NULL',
+      [userId, key],
+    );
+  }
+
+  async createApiKey(input: {
+    id: string;
+    userId: string;
+    prefix: string;
+    hash: string;
+  }): Promise<ApiKeyRecord> {
+    const { rows } = await query<ApiKeyRow>(
+      this.#pool,
+      `INSERT INTO api_keys (id, user_id, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5)
+       RETURNING ${API_KEY_COLUMNS}`,
+      [input.id, input.userId, input.prefix, input.hash, Date.now()],
+    );
+    return toApiKey(firstRow(rows));
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const { rows } = await query<ApiKeyRow>(
+      this.#pool,
+      `SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`,
+    );
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(id: string): Promise<boolean> {
+    const result = await query(
+      this.#pool,
+      'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL',
+      [Date.now(), id],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    // One round trip: returns the key as it was found, and touches lastUsedAt in the same statement.
+    const { rows } = await query<ApiKeyRow>(
+      this.#pool,
+      `WITH found AS (SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE hash = $1 AND revoked_at IS NULL),
+            touched AS (UPDATE api_keys SET last_used_at = $2 FROM found WHERE api_keys.id = found.id)
+       SELECT * FROM found`,
+      [hash, Date.now()],
+    );
+    return rows[0] ? toApiKey(rows[0]) : null;
+  }
+
+  async createWebhook(
+    record: Omit<WebhookRecord, 'attempts' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>,
+  ): Promise<void> {
+    // One delivery per session and per event id: a repeat is ignored, like SQLite's INSERT OR IGNORE.
+    await query(
+      this.#pool,
+      `INSERT INTO webhooks (event_id, session_id, url, payload, status, attempts, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $6)
+       ON CONFLICT DO NOTHING`,
+      [record.eventId, record.sessionId, record.url, record.payload, record.status, record.nextAttemptAt],
+    );
+  }
+
+  async getWebhook(sessionId: string): Promise<WebhookRecord | null> {
+    const { rows } = await query<WebhookRow>(this.#pool, 'SELECT * FROM webhooks WHERE session_id = $1', [
+      sessionId,
+    ]);
+    return rows[0] ? toWebhook(rows[0]) : null;
+  }
+
+  async getWebhookSecret(sessionId: string): Promise<string | null> {
+    const { rows } = await query<{ webhook_secret: string | null }>(
+      this.#pool,
+      'SELECT webhook_secret FROM sessions WHERE id = $1',
+      [sessionId],
+    );
+    return rows[0]?.webhook_secret ?? null;
+  }
+
+  async updateWebhook(eventId: string, patch: WebhookPatch): Promise<void> {
+    const values: unknown[] = [eventId];
+    const sets: string[] = [];
+    for (const [field, value] of Object.entries(patch)) {
+      const column = WEBHOOK_PATCH_COLUMNS[field];
+      if (!column || value === undefined) continue;
+      sets.push(`${column} = $${values.push(value)}`);
+    }
+    if (sets.length === 0) return;
+    await query(this.#pool, `UPDATE webhooks SET ${sets.join(', ')} WHERE event_id = $1`, values);
+  }
+
+  async claimDueWebhooks(now: number, limit: number, leaseMs: number): Promise<WebhookRecord[]> {
+    // SKIP LOCKED: a claimer racing on the same rows takes others instead of waiting; a row
+    // another claimer already moved past `now` no longer matches when re-checked.
+    const { rows } = await query<WebhookRow & { due_at: number | null }>(
+      this.#pool,
+      `WITH due AS (
+         SELECT event_id, next_attempt_at AS due_at FROM webhooks
+          WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+          ORDER BY next_attempt_at NULLS FIRST, event_id
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE webhooks w SET next_attempt_at = $3 FROM due WHERE w.event_id = due.event_id
+         RETURNING w.*, due.due_at
+       )
+       SELECT * FROM claimed ORDER BY due_at NULLS FIRST, event_id`,
+      [now, limit, now + leaseMs],
+    );
+    return rows.map(toWebhook);
+  }
+
+  async listExpiredSessions(now: number, limit: number): Promise<Array<{ id: string } & ErasedSession>> {
+    const { rows } = await query<{ id: string; blob_keys: string[]; image_ids: string[] }>(
+      this.#pool,
+      `SELECT s.id,
+              COALESCE(array_agg(i.blob_key ORDER BY i.created_at, i.id) FILTER (WHERE i.blob_key IS NOT NULL), '{}') AS blob_keys,
+              COALESCE(array_agg(i.id ORDER BY i.created_at, i.id) FILTER (WHERE i.id IS NOT NULL), '{}') AS image_ids
+         FROM (SELECT id, expires_at FROM sessions WHERE expires_at < $1 ORDER BY expires_at, id LIMIT $2) s
+         LEFT JOIN images i ON i.session_id = s.id
+        GROUP BY s.id, s.expires_at
+        ORDER BY s.expires_at, s.id`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ id: r.id, blobKeys: r.blob_keys, imageIds: r.image_ids }));
+  }
+
+  async purgeSession(sessionId: string): Promise<void> {
+    await inTransaction(this.#pool, (tx) => purge(tx, sessionId));
+  }
+
+  async listReferencedBlobKeys(): Promise<Set<string>> {
+    const { rows } = await query<{ blob_key: string }>(
+      this.#pool,
+      'SELECT blob_key FROM images WHERE blob_key IS NOT NULL',
+    );
+    return new Set(rows.map((r) => r.blob_key));
+  }
+
+  async purgeIdempotency(now: number): Promise<number> {
+    return (await query(this.#pool, 'DELETE FROM idempotency WHERE expires_at < $1', [now])).rowCount ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    await query(this.#pool, 'SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#closePool) await this.#pool.end();
+  }
+}
+
+function firstRow<R>(rows: R[]): R {
+  const row = rows[0];
+  if (row === undefined) throw new Error('Expected the statement to return a row.');
+  return row;
+}
+
+async function insertImage(tx: Queryable, input: NewImage): Promise<ImageRecord> {
+  const { rows } = await query<ImageRow>(
+    tx,
+    `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, status, created_at, blob_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9)
+     RETURNING ${IMAGE_COLUMNS}`,
+    [
+      input.id,
+      input.sessionId,
+      input.userId,
+      input.imageName,
+      input.contentType,
+      input.sizeBytes,
+      input.sha256,
+      input.now,
+      input.blobKey,
+    ],
+  );
+  return toImage(firstRow(rows));
+}
+
+async function insertOutbox(tx: Queryable, input: NewImage): Promise<OutboxEntry> {
+  const { rows } = await query<OutboxRow>(
+    tx,
+    `INSERT INTO outbox (image_id, session_id, user_id, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5)
+     RETURNING *`,
+    [input.id, input.sessionId, input.userId, input.maxAttempts, input.now],
+  );
+  return toOutbox(firstRow(rows));
+}
+
+/** Deletes every row of a session; returns what lives in other stores. Runs inside a transaction. */
+async function purge(tx: Queryable, sessionId: string): Promise<ErasedSession> {
+  const { rows } = await query<{ id: string; blob_key: string | null }>(
+    tx,
+    `SELECT id, blob_key FROM images WHERE session_id = $1 ORDER BY created_at, id`,
+    [sessionId],
+  );
+  for (const table of ['idempotency', 'webhooks', 'outbox', 'images'])
+    await query(tx, `DELETE FROM ${table} WHERE session_id = $1`, [sessionId]);
+  await query(tx, 'DELETE FROM sessions WHERE id = $1', [sessionId]);
+  return {
+    blobKeys: rows.flatMap((r) => (r.blob_key === null ? [] : [r.blob_key])),
+    imageIds: rows.map((r) => r.id),
+  };
+}
+
+async function finishImageIn(tx: Queryable, input: FinishImage): Promise<FinishImageResult> {
+  // Lock the session first, as addImage and deleteSession do (one lock order, so no deadlock), then
+  // the image: two images of one session finishing at once then see each other's status when
+  // counting what is left, and the image cannot be purged meanwhile.
+  const session = await query<{ id: string }>(
+    tx,
+    'SELECT id FROM sessions WHERE id = (SELECT session_id FROM images WHERE id = $1) FOR UPDATE',
+    [input.imageId],
+  );
+  if (session.rowCount === 0) return { written: false, reason: 'gone' };
+  const { rows } = await query<{ session_id: string; status: string }>(
+    tx,
+    'SELECT session_id, status FROM images WHERE id = $1 FOR UPDATE',
+    [input.imageId],
+  );
+  const image = rows[0];
+  if (!image) return { written: false, reason: 'gone' };
+  if (image.status === 'done' || image.status === 'failed') return { written: false, reason: 'duplicate' };
+  await writeOutcome(tx, input);
+  const pending = await query<{ n: number }>(
+    tx,
+    `SELECT COUNT(*) AS n FROM images WHERE session_id = $1 AND status IN ('queued', 'processing')`,
+    [image.session_id],
+  );
+  const completed = pending.rows[0]?.n === 0;
+  if (completed) await query(tx, `UPDATE sessions SET state = 'completed' WHERE id = $1`, [image.session_id]);
+  return { written: true, sessionId: image.session_id, sessionCompleted: completed };
+}
+
+async function writeOutcome(tx: Queryable, input: FinishImage): Promise<void> {
+  const o = input.outcome;
+  await query(
+    tx,
+    `UPDATE images SET status = $2, width = $3, height = $4, faces = $5::jsonb, error_code = $6, error_message = $7,
+         model_id = $8, model_version = $9, completed_at = $10, finished_attempt_key = $11
+       WHERE id = $1`,
+    [
+      input.imageId,
+      o.status,
+      o.width ?? null,
+      o.height ?? null,
+      JSON.stringify(o.status === 'done' ? o.faces : []),
+      o.status === 'failed' ? o.error.code : null,
+      o.status === 'failed' ? o.error.message : null,
+      o.status === 'done' ? o.model.id : null,
+      o.status === 'done' ? o.model.version : null,
+      input.now,
+      input.attemptKey,
+    ],
+  );
+}
+
+async function beginIdempotencyIn(tx: Queryable, input: BeginIdempotency): Promise<IdempotencyBegin> {
+  // Claim in one statement: insert, or take over a record past its ttl. Two racing requests with
+  // one key cannot both see "no record": the loser's ON CONFLICT waits for the winner's row and
+  // leaves it locked, so the read below sees it.
+  const claimed = await query(
+    tx,
+    `INSERT INTO idempotency (user_id, key, session_id, request_hash, status_code, body, expires_at)
+       VALUES ($1, $2, $3, $4, NULL, NULL, $5)
+     ON CONFLICT (user_id, key) DO UPDATE
+       SET session_id = EXCLUDED.session_id, request_hash = EXCLUDED.request_hash,
+           status_code = NULL, body = NULL, expires_at = EXCLUDED.expires_at
+       WHERE idempotency.expires_at < $6`,
+    [input.userId, input.key, input.sessionId, input.requestHash, input.now + input.ttlMs, input.now],
+  );
+  if ((claimed.rowCount ?? 0) > 0) return { state: 'new' };
+  const { rows } = await query<{ request_hash: string; status_code: number | null; body: string | null }>(
+    tx,
+    'SELECT request_hash, status_code, body FROM idempotency WHERE user_id = $1 AND key = $2',
+    [input.userId, input.key],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('Idempotency record vanished while locked.');
+  if (row.request_hash !== input.requestHash) return { state: 'mismatch' };
+  if (row.status_code === null || row.body === null) return { state: 'in_flight' };
+  return { state: 'replay', statusCode: row.status_code, body: row.body };
+}

@@ -1,0 +1,144 @@
+// Rows of the PostgreSQL schema (migrations/postgres) and their mapping to the storage records.
+// bigint columns arrive as numbers (see postgres-sql.ts) and jsonb as parsed JSON.
+import type { OutboxEntry } from './metadata-store.js';
+import type { ApiKeyRecord, FaceRecord, ImageRecord, SessionRecord, WebhookRecord } from './records.js';
+
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  state: SessionRecord['state'];
+  created_at: number;
+  expires_at: number;
+  vendor_data: string | null;
+  callback_url: string | null;
+  webhook_secret: string | null;
+  image_count: number;
+}
+
+export interface ImageRow {
+  id: string;
+  session_id: string;
+  user_id: string;
+  image_name: string | null;
+  content_type: ImageRecord['contentType'];
+  size_bytes: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  status: ImageRecord['status'];
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+  completed_at: number | null;
+  blob_key: string | null;
+  faces: FaceRecord[];
+  model_id: string | null;
+  model_version: string | null;
+}
+
+export interface OutboxRow {
+  image_id: string;
+  session_id: string;
+  user_id: string;
+  max_attempts: number;
+  created_at: number;
+}
+
+export interface WebhookRow {
+  event_id: string;
+  session_id: string;
+  url: string;
+  payload: string;
+  status: WebhookRecord['status'];
+  attempts: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  user_id: string;
+  prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+/** Column lists, so no statement selects a column (the key hash, the attempt key) it must not return. */
+export const IMAGE_COLUMNS = `id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
+  status, error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version`;
+export const API_KEY_COLUMNS = 'id, user_id, prefix, created_at, revoked_at, last_used_at';
+
+export const toSession = (r: SessionRow): SessionRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  state: r.state,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  vendorData: r.vendor_data,
+  callbackUrl: r.callback_url,
+  webhookSecret: r.webhook_secret,
+  imageCount: r.image_count,
+});
+
+export const toImage = (r: ImageRow): ImageRecord => ({
+  id: r.id,
+  sessionId: r.session_id,
+  userId: r.user_id,
+  imageName: r.image_name,
+  contentType: r.content_type,
+  sizeBytes: r.size_bytes,
+  sha256: r.sha256,
+  width: r.width,
+  height: r.height,
+  status: r.status,
+  error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+  createdAt: r.created_at,
+  completedAt: r.completed_at,
+  blobKey: r.blob_key,
+  faces: r.faces,
+  model:
+    r.model_id !== null && r.model_version !== null ? { id: r.model_id, version: r.model_version } : null,
+});
+
+export const toOutbox = (r: OutboxRow): OutboxEntry => ({
+  imageId: r.image_id,
+  sessionId: r.session_id,
+  userId: r.user_id,
+  maxAttempts: r.max_attempts,
+  createdAt: r.created_at,
+});
+
+export const toWebhook = (r: WebhookRow): WebhookRecord => ({
+  eventId: r.event_id,
+  sessionId: r.session_id,
+  url: r.url,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lastAttemptAt: r.last_attempt_at,
+  lastStatusCode: r.last_status_code,
+  lastError: r.last_error,
+});
+
+export const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  prefix: r.prefix,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+  lastUsedAt: r.last_used_at,
+});
+
+/** The webhook columns a patch may set, by record field. */
+export const WEBHOOK_PATCH_COLUMNS: Readonly<Record<string, string>> = {
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'next_attempt_at',
+  lastAttemptAt: 'last_attempt_at',
+  lastStatusCode: 'last_status_code',
+  lastError: 'last_error',
+};
