@@ -1,3 +1,4 @@
+import type { ModelInfo } from '../encoder/encoder.js';
 import type {
   ApiKeyRecord,
   FaceRecord,
@@ -14,7 +15,7 @@ import type {
  *
  * Every user-facing read and write takes the caller's userId and treats another user's ids as
  * missing, so ownership is enforced here and never only in routes. Adapters: `sqlite-metadata-store.ts`
- * (embedded default); PostgreSQL slots in behind the same interface. All adapters pass
+ * (embedded default) and `postgres-metadata-store.ts`. All adapters pass
  * `test/storage/metadata-store.conformance.ts`.
  */
 export interface MetadataStore {
@@ -22,14 +23,22 @@ export interface MetadataStore {
   getSession(userId: string, sessionId: string): Promise<SessionRecord | null>;
   /** Newest first; `cursor` is the last item of the previous page. */
   listSessions(userId: string, query: ListSessionsQuery): Promise<SessionRecord[]>;
-  /** Erases the session, its images, faces, jobs, idempotency and webhook rows. Returns the blob keys to delete, or null when missing. */
-  deleteSession(userId: string, sessionId: string): Promise<{ blobKeys: string[] } | null>;
+  /**
+   * Erases the session, its images, faces, outbox, idempotency and webhook rows. Returns what lives
+   * elsewhere and must go too (blobs, queued jobs), or null when missing.
+   */
+  deleteSession(userId: string, sessionId: string): Promise<ErasedSession | null>;
 
   /**
-   * Records an image and enqueues its encode job in ONE transaction, after checking ownership,
-   * expiry and the per-session image limit under a lock, so parallel uploads cannot pass the limit.
+   * Records an image and its outbox entry (the encode job to publish) in ONE transaction, after
+   * checking ownership, expiry and the per-session image limit under a lock, so parallel uploads
+   * cannot pass the limit and no image is ever recorded without its job.
    */
   addImage(input: NewImage): Promise<AddImageResult>;
+  /** Outbox entries not yet acknowledged, created at or before `createdBefore`, oldest first. */
+  pendingOutbox(createdBefore: number, limit: number): Promise<OutboxEntry[]>;
+  /** Marks entries published (the queue has their jobs); unknown ids are ignored. */
+  ackOutbox(imageIds: string[]): Promise<void>;
   getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null>;
   listImages(userId: string, sessionId: string): Promise<ImageRecord[]>;
 
@@ -70,10 +79,15 @@ export interface MetadataStore {
     eventId: string,
     patch: Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>,
   ): Promise<void>;
-  listDueWebhooks(now: number, limit: number): Promise<WebhookRecord[]>;
+  /**
+   * Claims up to `limit` due pending deliveries for `leaseMs`: their nextAttemptAt moves to
+   * now + leaseMs in the same statement, so no other process claims them meanwhile. The claimer's
+   * updateWebhook then records the outcome (or a crash lets the lease run out and they are due again).
+   */
+  claimDueWebhooks(now: number, limit: number, leaseMs: number): Promise<WebhookRecord[]>;
 
   /** Sessions whose expiresAt is before `now`, oldest first. */
-  listExpiredSessions(now: number, limit: number): Promise<Array<{ id: string; blobKeys: string[] }>>;
+  listExpiredSessions(now: number, limit: number): Promise<Array<{ id: string } & ErasedSession>>;
   /** Deletes a session and everything in it regardless of owner (cleanup). */
   purgeSession(sessionId: string): Promise<void>;
   /** Every blob key the store still references (to find orphaned blobs). */
@@ -125,8 +139,23 @@ export interface NewImage {
   now: number;
 }
 
+/** What an erased session leaves in other stores: its blobs and its images' queued jobs. */
+export interface ErasedSession {
+  blobKeys: string[];
+  imageIds: string[];
+}
+
+/** An encode job waiting to be published to the queue (the transactional outbox). */
+export interface OutboxEntry {
+  imageId: string;
+  sessionId: string;
+  userId: string;
+  maxAttempts: number;
+  createdAt: number;
+}
+
 export type AddImageResult =
-  | { ok: true; image: ImageRecord }
+  | { ok: true; image: ImageRecord; job: OutboxEntry }
   | { ok: false; reason: 'session_not_found' | 'session_expired' | 'too_many_images' };
 
 export interface FinishImage {
@@ -134,7 +163,7 @@ export interface FinishImage {
   attemptKey: string;
   now: number;
   outcome:
-    | { status: 'done'; width: number; height: number; faces: FaceRecord[] }
+    | { status: 'done'; width: number; height: number; faces: FaceRecord[]; model: ModelInfo }
     | { status: 'failed'; error: ImageErrorRecord; width?: number | null; height?: number | null };
 }
 

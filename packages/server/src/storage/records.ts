@@ -65,6 +65,8 @@ export interface ImageRecord {
   blobKey: string | null;
   /** Faces in order, largest first. Empty until done. */
   faces: FaceRecord[];
+  /** The model that computed the faces' encodings; null until done. Encodings of different models are not comparable. */
+  model: { id: string; version: string } | null;
 }
 
 export interface ApiKeyRecord {
