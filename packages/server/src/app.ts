@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth/authenticate.js';
 import type { ServerConfig } from './config.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The clock. Default Date.now. */
   now?: () => number;
+  /** A Redis client for rate-limit counters shared by every API process; null counts in this process. */
+  rateLimitRedis?: Redis | null;
 }
 
 /** Operations anyone may call. Everything else needs a user. */
@@ -140,6 +143,10 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     max: config.rateLimitMax,
     timeWindow: config.rateLimitWindowMs,
     hook: 'onRequest',
+    // Counted in Redis when configured, so N API processes still allow the limit once, not N times.
+    ...(deps.rateLimitRedis
+      ? { redis: deps.rateLimitRedis, nameSpace: 'rate-limit:', skipOnError: false }
+      : {}),
     keyGenerator: (request) => (request.userId ? `user:${request.userId}` : `ip:${request.ip}`),
     allowList: (request) => PUBLIC.has(request.routeOptions.url ?? ''),
     addHeadersOnExceeding: {

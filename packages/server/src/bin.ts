@@ -6,9 +6,11 @@ import { pino } from 'pino';
 import { createApiKey } from './auth/api-keys.js';
 import { runCleanup } from './cleanup/run-cleanup.js';
 import { DEFAULT_CONFIG, resolveConfig, type ServerConfig } from './config.js';
-import { ImageEvents } from './pipeline/image-events.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { openEmbeddedStores, startServer } from './server.js';
+import { EngineConfigError, openEngines, type Engines } from './engines.js';
+import { createMetrics } from './http/metrics.js';
+import { serveMetrics } from './http/metrics-server.js';
+import { startServer } from './server.js';
 
 const env = process.env;
 const envBool = (v: string | undefined) => (v === undefined ? undefined : /^(1|true|yes|on)$/i.test(v));
@@ -42,6 +44,14 @@ interface StartFlags {
   logLevel: string;
   encoder: ServerConfig['encoder'];
   remoteUrl: string;
+  databaseUrl: string;
+  migrate: boolean;
+  redisUrl: string;
+  blobUrl: string;
+  s3Endpoint: string;
+  s3Region: string;
+  s3ForcePathStyle: boolean;
+  metricsPort: number;
 }
 
 function configFrom(flags: Partial<StartFlags>): ServerConfig {
@@ -80,6 +90,16 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
       DEFAULT_CONFIG.encoder,
     remoteEncoderUrl: flags.remoteUrl ?? env.FACE_ENCODE_REMOTE_URL ?? null,
     remoteEncoderToken: env.FACE_ENCODE_REMOTE_TOKEN ?? null,
+    databaseUrl: flags.databaseUrl ?? env.FACE_ENCODE_DATABASE_URL ?? null,
+    migrate: flags.migrate ?? true,
+    redisUrl: flags.redisUrl ?? env.FACE_ENCODE_REDIS_URL ?? null,
+    redisPrefix: env.FACE_ENCODE_REDIS_PREFIX ?? DEFAULT_CONFIG.redisPrefix,
+    blobUrl: flags.blobUrl ?? env.FACE_ENCODE_BLOB_URL ?? null,
+    s3Endpoint: flags.s3Endpoint ?? env.FACE_ENCODE_S3_ENDPOINT ?? null,
+    s3Region: flags.s3Region ?? env.FACE_ENCODE_S3_REGION ?? null,
+    s3ForcePathStyle: flags.s3ForcePathStyle ?? envBool(env.FACE_ENCODE_S3_FORCE_PATH_STYLE) ?? false,
+    metricsPort:
+      flags.metricsPort ?? (env.FACE_ENCODE_METRICS_PORT ? int(env.FACE_ENCODE_METRICS_PORT) : null),
   });
 }
 
@@ -89,12 +109,46 @@ const dataDirOption = () =>
     './.face-encode',
   );
 
+/** The engine flags every command that opens the stores takes. */
+function withEngineOptions(command: Command): Command {
+  return command
+    .option(
+      '--database-url <url>',
+      'postgres://… (default: SQLite in the data dir) (env FACE_ENCODE_DATABASE_URL)',
+    )
+    .option(
+      '--redis-url <url>',
+      'redis://…: BullMQ queue, pub/sub waits, shared rate limits (env FACE_ENCODE_REDIS_URL)',
+    )
+    .option(
+      '--blob-url <url>',
+      'file:///dir or s3://bucket/prefix (default: file://<data-dir>/blobs) (env FACE_ENCODE_BLOB_URL)',
+    )
+    .option('--s3-endpoint <url>', 'S3 endpoint for MinIO, Ceph RGW, R2 (env FACE_ENCODE_S3_ENDPOINT)')
+    .option('--s3-region <region>', 'S3 region (env FACE_ENCODE_S3_REGION)')
+    .option('--s3-force-path-style', 'path-style S3 URLs (env FACE_ENCODE_S3_FORCE_PATH_STYLE)');
+}
+
+/** Opens the engines, or prints the one-line reason and exits 2. */
+async function openEnginesOrExit(config: ServerConfig): Promise<Engines> {
+  try {
+    const engines = await openEngines(config);
+    if (config.migrate) await engines.migrate();
+    return engines;
+  } catch (error) {
+    if (error instanceof EngineConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
 const program = new Command('face-encode-server')
   .description('The face-encode reference server: HTTP API, durable queue and face-encoding workers.')
   .version('0.1.0');
 
-program
-  .command('start')
+withEngineOptions(program.command('start'))
   .description('Start the HTTP API with encoder workers on embedded SQLite and files.')
   .option('--host <host>', 'interface to bind (env FACE_ENCODE_HOST)', undefined)
   .option('--port <port>', 'port; 0 picks a free one (env FACE_ENCODE_PORT)', int)
@@ -124,6 +178,7 @@ program
       'remote',
     ]),
   )
+  .option('--no-migrate', 'do not run database migrations at start')
   .option(
     '--remote-url <url>',
     'remote engine: a service speaking POST /v1/selfie (env FACE_ENCODE_REMOTE_URL)',
@@ -141,7 +196,13 @@ program
       process.exit(2);
     }
     const logger = pino({ level: config.logLevel });
-    const server = await startServer(config, { logger });
+    const server = await startServer(config, { logger }).catch((error: unknown) => {
+      if (error instanceof EngineConfigError) {
+        console.error(error.message);
+        process.exit(2);
+      }
+      throw error;
+    });
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
       const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 2000);
@@ -155,79 +216,111 @@ program
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
 
-program
-  .command('worker')
-  .description('Run encoder workers without the HTTP API (they share the data dir with the API).')
+withEngineOptions(program.command('worker'))
+  .description('Run encoder workers without the HTTP API, on the same engines as the API processes.')
   .addOption(dataDirOption())
   .option('--workers <n>', 'encoder threads (env FACE_ENCODE_WORKERS)', int)
   .option('--keep-images', 'keep raw images after encoding')
+  .option(
+    '--metrics-port <port>',
+    'serve /metrics (queue depth, oldest waiting job) on this port (env FACE_ENCODE_METRICS_PORT)',
+    int,
+  )
+  .option('--host <host>', 'interface of the metrics port (env FACE_ENCODE_HOST)')
+  .option('--no-migrate', 'do not run database migrations at start')
+  .option('--log-level <level>', 'pino log level (env FACE_ENCODE_LOG_LEVEL)')
   .action(async (flags: Partial<StartFlags>) => {
     const config = configFrom(flags);
     const logger = pino({ level: config.logLevel });
-    const { store, queue, blobs } = openEmbeddedStores(config.dataDir);
+    const engines = await openEnginesOrExit(config);
+    const metrics = createMetrics(engines.queue);
     const pipeline = new Pipeline({
       config: { ...config, workers: Math.max(1, config.workers) },
-      store,
-      blobs,
-      queue,
-      events: new ImageEvents(),
+      store: engines.store,
+      blobs: engines.blobs,
+      queue: engines.queue,
+      events: engines.events,
+      lock: engines.lock,
+      metrics: metrics.pipeline,
       logger,
     });
     await pipeline.start();
-    logger.info({ workers: config.workers }, 'workers running');
+    const metricsServer =
+      config.metricsPort === null ? null : await serveMetrics(metrics, config.host, config.metricsPort);
+    logger.info(
+      { workers: config.workers, engines: engines.kinds, metrics: metricsServer?.url ?? null },
+      'workers running',
+    );
     const stop = async () => {
       await pipeline.stop(config.shutdownTimeoutMs);
-      await store.close();
+      await metricsServer?.close();
+      await engines.close();
       process.exit(0);
     };
     process.once('SIGTERM', () => void stop());
     process.once('SIGINT', () => void stop());
   });
 
-program
-  .command('cleanup')
+withEngineOptions(program.command('cleanup'))
   .description('Run one cleanup pass: expired sessions, stale uploads, orphaned blobs.')
   .addOption(dataDirOption())
   .action(async (flags: Partial<StartFlags>) => {
     const config = configFrom(flags);
     const logger = pino({ level: config.logLevel });
-    const { store, queue, blobs } = openEmbeddedStores(config.dataDir);
-    const report = await runCleanup({ store, blobs, queue, logger, now: Date.now() });
-    await store.close();
-    console.log(JSON.stringify(report));
+    const engines = await openEnginesOrExit(config);
+    const { store, queue, blobs, lock } = engines;
+    const result = await lock.tryWithLock('cleanup', () =>
+      runCleanup({ store, blobs, queue, logger, now: Date.now() }),
+    );
+    await engines.close();
+    if (!result.ran) {
+      console.error('Another process is running a cleanup pass; try again shortly.');
+      process.exit(75);
+    }
+    console.log(JSON.stringify(result.value));
+  });
+
+withEngineOptions(program.command('migrate'))
+  .description('Apply pending database migrations (start and worker do this too, unless --no-migrate).')
+  .addOption(dataDirOption())
+  .action(async (flags: Partial<StartFlags>) => {
+    const engines = await openEnginesOrExit({ ...configFrom(flags), migrate: false });
+    await engines.migrate();
+    await engines.close();
+    console.log(`Database schema is up to date (${engines.kinds.database}).`);
   });
 
 const keys = program.command('keys').description('Manage API keys (stored hashed; a key is shown once).');
-keys
-  .command('create')
+withEngineOptions(keys.command('create'))
   .requiredOption('--user <user>', 'the user the key acts as')
   .addOption(dataDirOption())
   .addHelpText('after', '\nExample:\n  face-encode-server keys create --user alice')
   .action(async (flags: { user: string; dataDir?: string }) => {
-    const { store } = openEmbeddedStores(configFrom(flags).dataDir);
+    const engines = await openEnginesOrExit(configFrom(flags));
+    const { store } = engines;
     const { key, record } = await createApiKey(store, flags.user);
-    await store.close();
+    await engines.close();
     console.log(`Created key ${record.id} for ${record.userId}. It is shown only now:\n${key}`);
   });
-keys
-  .command('list')
+withEngineOptions(keys.command('list'))
   .addOption(dataDirOption())
   .action(async (flags: { dataDir?: string }) => {
-    const { store } = openEmbeddedStores(configFrom(flags).dataDir);
+    const engines = await openEnginesOrExit(configFrom(flags));
+    const { store } = engines;
     for (const k of await store.listApiKeys()) {
       console.log(
         `${k.id}  ${k.userId}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active'}  created ${new Date(k.createdAt).toISOString()}`,
       );
     }
-    await store.close();
+    await engines.close();
   });
-keys
-  .command('revoke <id>')
+withEngineOptions(keys.command('revoke <id>'))
   .addOption(dataDirOption())
   .action(async (id: string, flags: { dataDir?: string }) => {
-    const { store } = openEmbeddedStores(configFrom(flags).dataDir);
+    const engines = await openEnginesOrExit(configFrom(flags));
+    const { store } = engines;
     const ok = await store.revokeApiKey(id);
-    await store.close();
+    await engines.close();
     if (!ok) {
       console.error(`No active key ${id}. Run face-encode-server keys list.`);
       process.exit(4);

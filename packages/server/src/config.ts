@@ -72,6 +72,24 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** pino log level. Default `info`. Env FACE_ENCODE_LOG_LEVEL. */
   logLevel: string;
+  /** Metadata database: null for SQLite in the data dir, or a `postgres://` URL. Env FACE_ENCODE_DATABASE_URL. */
+  databaseUrl: string | null;
+  /** Run pending database migrations at start. Default true. */
+  migrate: boolean;
+  /** Redis URL: selects BullMQ for the queue, pub/sub for `?wait=` and a shared rate-limit store. Default null (embedded). Env FACE_ENCODE_REDIS_URL. */
+  redisUrl: string | null;
+  /** Prefix of every Redis key and channel, so deployments can share a Redis. Default `face-encode`. Env FACE_ENCODE_REDIS_PREFIX. */
+  redisPrefix: string;
+  /** Blob storage: null for `file://<data-dir>/blobs`, or `file:///dir`, or `s3://bucket/prefix`. Env FACE_ENCODE_BLOB_URL. */
+  blobUrl: string | null;
+  /** S3 endpoint for MinIO, Ceph RGW, R2 (null: AWS). Env FACE_ENCODE_S3_ENDPOINT. */
+  s3Endpoint: string | null;
+  /** S3 region. Default null (the SDK's chain, else us-east-1). Env FACE_ENCODE_S3_REGION. */
+  s3Region: string | null;
+  /** Path-style S3 URLs (MinIO, Ceph RGW). Default false. Env FACE_ENCODE_S3_FORCE_PATH_STYLE. */
+  s3ForcePathStyle: boolean;
+  /** Worker processes: serve /metrics on this port (0 picks one; null: none). Env FACE_ENCODE_METRICS_PORT. */
+  metricsPort: number | null;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -107,6 +125,15 @@ export const DEFAULT_CONFIG: ServerConfig = {
   webhookMaxAttempts: 6,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
+  databaseUrl: null,
+  migrate: true,
+  redisUrl: null,
+  redisPrefix: 'face-encode',
+  blobUrl: null,
+  s3Endpoint: null,
+  s3Region: null,
+  s3ForcePathStyle: false,
+  metricsPort: null,
 };
 
 export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig {

@@ -4,12 +4,14 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { createApiKey } from './auth/api-keys.js';
 import { resolveConfig, type ServerConfig } from './config.js';
+import { SqliteClusterLock } from './coordination/sqlite-cluster-lock.js';
+import { openEngines, type Engines } from './engines.js';
 import { createMetrics } from './http/metrics.js';
-import { ImageEvents } from './pipeline/image-events.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { SqliteJobQueue } from './queue/sqlite-job-queue.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import { openSqliteDatabase, type SqliteDatabase } from './storage/sqlite-database.js';
+import type { MetadataStore } from './storage/metadata-store.js';
 import { SqliteMetadataStore } from './storage/sqlite-metadata-store.js';
 
 export interface RunningServer {
@@ -17,7 +19,8 @@ export interface RunningServer {
   url: string;
   config: ServerConfig;
   app: FastifyInstance;
-  store: SqliteMetadataStore;
+  store: MetadataStore;
+  engines: Engines;
   pipeline: Pipeline;
   /** Creates an API key for `userId` and returns it (shown once). */
   createApiKey(userId: string): Promise<string>;
@@ -25,11 +28,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The embedded stores of a data dir: SQLite metadata and queue in one file, blobs as files. */
+/** The embedded stores of a data dir: SQLite metadata, queue and locks in one file, blobs as files. */
 export interface EmbeddedStores {
   db: SqliteDatabase;
   store: SqliteMetadataStore;
   queue: SqliteJobQueue;
+  lock: SqliteClusterLock;
   blobs: FsBlobStore;
 }
 
@@ -39,6 +43,7 @@ export function openEmbeddedStores(dataDir: string): EmbeddedStores {
     db,
     store: new SqliteMetadataStore({ db }),
     queue: new SqliteJobQueue({ db }),
+    lock: new SqliteClusterLock({ db }),
     blobs: new FsBlobStore({ dir: join(dataDir, 'blobs') }),
   };
 }
@@ -50,15 +55,21 @@ export interface StartOptions {
   now?: () => number;
 }
 
-/** Opens the stores in `config.dataDir`, starts the encoder workers and listens. */
+/** Opens the engines the config names (embedded by default), starts the encoder workers and listens. */
 export async function startServer(
   partial: Partial<ServerConfig> = {},
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const config = resolveConfig(partial);
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const { store, queue, blobs } = openEmbeddedStores(config.dataDir);
-  const events = new ImageEvents();
+  const engines = await openEngines(config);
+  if (config.migrate) {
+    await engines.migrate().catch(async (error: unknown) => {
+      await engines.close();
+      throw error;
+    });
+  }
+  const { store, queue, blobs, events, lock } = engines;
   const metrics = createMetrics(queue);
   const pipeline = new Pipeline({
     config,
@@ -66,6 +77,7 @@ export async function startServer(
     blobs,
     queue,
     events,
+    lock,
     logger,
     metrics: metrics.pipeline,
     now: options.now,
@@ -80,12 +92,16 @@ export async function startServer(
       pipeline,
       metrics,
       logger,
+      rateLimitRedis: engines.rateLimitRedis,
       now: options.now,
     });
     await pipeline.start();
     const address = await app.listen({ host: config.host, port: config.port });
     const url = address.replace('[::1]', '127.0.0.1');
-    logger.info({ url, auth: config.auth, workers: config.workers, dataDir: config.dataDir }, 'listening');
+    logger.info(
+      { url, auth: config.auth, workers: config.workers, dataDir: config.dataDir, engines: engines.kinds },
+      'listening',
+    );
     let closing: Promise<void> | undefined;
     const started = app;
     return {
@@ -93,6 +109,7 @@ export async function startServer(
       config,
       app: started,
       store,
+      engines,
       pipeline,
       createApiKey: async (userId) => (await createApiKey(store, userId)).key,
       close: () =>
@@ -100,13 +117,13 @@ export async function startServer(
           const bound = new Promise<void>((r) => setTimeout(r, config.shutdownTimeoutMs).unref());
           await Promise.race([started.close(), bound]);
           await pipeline.stop(config.shutdownTimeoutMs);
-          await store.close();
+          await engines.close();
         })()),
     };
   } catch (error) {
     await app?.close();
     await pipeline.stop(0);
-    await store.close();
+    await engines.close();
     throw error;
   }
 }

@@ -33,6 +33,7 @@ export async function runCleanup(o: CleanupOptions): Promise<CleanupReport> {
   const expired = await o.store.listExpiredSessions(o.now, o.batch ?? 1000);
   for (const session of expired) {
     await o.store.purgeSession(session.id);
+    await o.queue.removeForImages(session.imageIds);
     for (const key of session.blobKeys) {
       await o.blobs.delete(key);
       report.blobs++;

@@ -30,16 +30,28 @@ export function createMetrics(queue: JobQueue) {
     buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 30],
     registers: [registry],
   });
+  // One depth read serves both gauges of a scrape: the autoscaler's signals.
+  let depthRead: Promise<Awaited<ReturnType<JobQueue['depth']>>> | null = null;
+  const readDepth = () => (depthRead ??= queue.depth().finally(() => setImmediate(() => (depthRead = null))));
   new Gauge({
     name: 'face_encode_queue_depth',
-    help: 'Encode jobs by state.',
+    help: 'Encode jobs by state (waiting includes delayed retries; dead is the dead-letter set).',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const depth = await queue.depth();
+      const depth = await readDepth();
       this.set({ state: 'waiting' }, depth.waiting);
       this.set({ state: 'active' }, depth.active);
       this.set({ state: 'dead' }, depth.dead);
+    },
+  });
+  new Gauge({
+    name: 'face_encode_queue_oldest_waiting_seconds',
+    help: 'Age of the oldest waiting encode job in seconds (0 when none waits).',
+    registers: [registry],
+    async collect() {
+      const { oldestWaitingAt } = await readDepth();
+      this.set(oldestWaitingAt === null ? 0 : Math.max(0, (Date.now() - oldestWaitingAt) / 1000));
     },
   });
   return { registry, httpDuration, pipeline: { jobsProcessed, jobsFailed, encodeDuration } };

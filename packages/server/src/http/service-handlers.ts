@@ -86,7 +86,7 @@ export function createServiceHandlers(d: HandlerDeps) {
     return {
       ...toApiSession(session, d.now(), config.maxImages),
       images: images.map((i) => toApiImage(i, { landmarks })),
-      summary: buildSummary(images, { threshold: config.threshold, model: d.pipeline.model }),
+      summary: buildSummary(images, { threshold: config.threshold, fallbackModel: d.pipeline.model }),
       webhook: toApiWebhook(await store.getWebhook(sessionId)),
     };
   }
@@ -118,6 +118,7 @@ export function createServiceHandlers(d: HandlerDeps) {
     async deleteSession(request: Req, reply: FastifyReply) {
       const deleted = await store.deleteSession(userOf(request), request.params.session_id);
       if (!deleted) throw sessionNotFound(request.params.session_id);
+      await d.queue.removeForImages(deleted.imageIds);
       for (const key of deleted.blobKeys) await blobs.delete(key);
       return reply.code(204).send();
     },
@@ -245,7 +246,7 @@ export function createServiceHandlers(d: HandlerDeps) {
           throw sessionNotFound(sessionId);
         }
         keep = true;
-        d.pipeline.notify();
+        await d.pipeline.enqueue(added.job);
         let image = added.image;
         if (wait > 0) {
           const abort = new AbortController();

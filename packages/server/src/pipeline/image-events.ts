@@ -1,10 +1,19 @@
 import { EventEmitter } from 'node:events';
 
 /**
- * Tells waiters (`?wait=` uploads) that an image finished, without polling. In-process for the
- * embedded server; a Redis pub/sub adapter can implement the same two methods for scale-out.
+ * Tells waiters (`?wait=` uploads) that an image finished, without polling. Adapters: this file's
+ * `LocalImageEvents` (one process) and `redis-image-events.ts` (pub/sub, any number of processes).
  */
-export class ImageEvents {
+export interface ImageEvents {
+  /** Announces that the image has its outcome (written before this is called). */
+  emitFinished(imageId: string): void;
+  /** Resolves true when the image finishes, false when `timeoutMs` passes or `signal` aborts. */
+  waitFor(imageId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Waiters of one process: an EventEmitter keyed by image id. */
+export class LocalImageEvents implements ImageEvents {
   readonly #emitter = new EventEmitter();
 
   constructor() {
@@ -16,7 +25,11 @@ export class ImageEvents {
     this.#emitter.emit(imageId);
   }
 
-  /** Resolves true when the image finishes, false when `timeoutMs` passes or `signal` aborts. */
+  /** How many requests wait for `imageId` here (adapters subscribe only while someone waits). */
+  waiting(imageId: string): number {
+    return this.#emitter.listenerCount(imageId);
+  }
+
   waitFor(imageId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       const done = (finished: boolean) => {
@@ -31,5 +44,9 @@ export class ImageEvents {
       this.#emitter.on(imageId, onFinished);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  async close(): Promise<void> {
+    this.#emitter.removeAllListeners();
   }
 }

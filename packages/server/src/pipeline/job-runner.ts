@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
-import type { EncodeResult } from '../encoder/encoder.js';
+import type { EncodeResult, ModelInfo } from '../encoder/encoder.js';
 import { EncoderError } from '../encoder/encoder-error.js';
 import type { JobQueue, LeasedJob } from '../queue/job-queue.js';
 import { backoffDelay } from '../queue/retry-backoff.js';
@@ -25,6 +25,8 @@ export interface JobRunnerOptions {
   logger: Logger;
   /** Encodes one image (a worker thread does the work). */
   encode: (bytes: Uint8Array) => Promise<EncodeResult>;
+  /** The model `encode` runs; stored with each image's encodings. */
+  model: () => ModelInfo;
   /** Jobs handled at once; match the encoder threads. */
   concurrency: number;
   /** Called after a job finished the last image of a session. */
@@ -48,7 +50,8 @@ export class JobRunner {
   #loops: Promise<void>[] = [];
   /** Wakes each idle loop; a loop's entry goes when it wakes, by notify() or by its idle poll. */
   readonly #idle = new Set<() => void>();
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Jobs being processed, so a shutdown that runs out of time can hand them back. */
+  readonly #active = new Set<LeasedJob>();
 
   constructor(options: JobRunnerOptions) {
     this.#o = options;
@@ -65,11 +68,25 @@ export class JobRunner {
     for (const wake of [...this.#idle]) wake();
   }
 
-  /** Stops leasing and waits for in-flight jobs, at most `timeoutMs`. */
+  /**
+   * Stops leasing and waits for in-flight jobs, at most `timeoutMs`; jobs still running then are
+   * handed back to the queue, so another worker takes them at once instead of after the lease.
+   */
   async stop(timeoutMs: number): Promise<void> {
     this.#running = false;
     this.notify();
-    await Promise.race([Promise.all(this.#loops), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    const finished = await Promise.race([
+      Promise.all(this.#loops).then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref()),
+    ]);
+    if (finished) return;
+    await Promise.all(
+      [...this.#active].map((job) =>
+        this.#o.queue.release(job).catch((error: unknown) => {
+          this.#o.logger.warn({ err: error, jobId: job.id }, 'handing a job back failed');
+        }),
+      ),
+    );
   }
 
   async #loop(): Promise<void> {
@@ -93,12 +110,12 @@ export class JobRunner {
         });
         continue;
       }
-      const run = this.#process(job, now).catch((error) => {
-        this.#o.logger.error({ err: error, jobId: job?.id }, 'job handling failed');
+      const leased = job;
+      this.#active.add(leased);
+      await this.#process(leased, now).catch((error) => {
+        this.#o.logger.error({ err: error, jobId: leased.id }, 'job handling failed');
       });
-      this.#inFlight.add(run);
-      await run;
-      this.#inFlight.delete(run);
+      this.#active.delete(leased);
     }
   }
 
@@ -139,7 +156,13 @@ export class JobRunner {
         imageId: image.id,
         attemptKey: `${image.id}:${job.attempt}`,
         now: now(),
-        outcome: { status: 'done', width: result.width, height: result.height, faces: result.faces },
+        outcome: {
+          status: 'done',
+          width: result.width,
+          height: result.height,
+          faces: result.faces,
+          model: this.#o.model(),
+        },
       });
       await queue.complete(job);
       await this.#afterFinish(image.id, image.blobKey, image.userId, written);

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { runCleanup } from '../cleanup/run-cleanup.js';
 import type { ServerConfig } from '../config.js';
+import type { ClusterLock } from '../coordination/cluster-lock.js';
 import type { EncodeResult, ModelInfo } from '../encoder/encoder.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import type { MetadataStore } from '../storage/metadata-store.js';
+import type { MetadataStore, OutboxEntry } from '../storage/metadata-store.js';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
 import type { ImageEvents } from './image-events.js';
 import { JobRunner, type JobMetrics } from './job-runner.js';
+import { OutboxRelay } from './outbox-relay.js';
 import { buildSummary } from './session-summary.js';
 import { faceApiModelInfo } from '../encoder/faceapi-encoder.js';
 import { RemoteEncoder } from '../encoder/remote-encoder.js';
@@ -22,14 +24,18 @@ export interface PipelineOptions {
   blobs: BlobStore;
   queue: JobQueue;
   events: ImageEvents;
+  /** Keeps the cluster's singleton duties (cleanup, outbox sweep) to one process at a time. */
+  lock: ClusterLock;
   logger: Logger;
   metrics?: PipelineMetrics;
   now?: () => number;
 }
 
 /**
- * Everything after an upload: the encoder threads, the job loop that feeds them, the cleanup timer
- * and the webhook dispatcher. `workers: 0` runs none of the encoding (an API-only process).
+ * Everything after an upload: the outbox relay that publishes jobs, the encoder threads and the
+ * job loop that feeds them, the cleanup timer and the webhook dispatcher. `workers: 0` runs none of
+ * the encoding (an API-only process); every process runs the relay, cleanup and webhooks, which
+ * claims and cluster locks keep from running twice.
  */
 export class Pipeline {
   readonly #o: PipelineOptions;
@@ -38,6 +44,7 @@ export class Pipeline {
   readonly #remote: RemoteEncoder | null;
   readonly #runner: JobRunner | null;
   readonly #webhooks: WebhookDispatcher;
+  readonly #relay: OutboxRelay;
   #cleanupTimer: NodeJS.Timeout | null = null;
   #ready = false;
 
@@ -75,6 +82,7 @@ export class Pipeline {
             metrics: options.metrics,
             concurrency: config.workers,
             encode,
+            model: () => this.model,
             onSessionCompleted: (sessionId, userId) => this.#onSessionCompleted(sessionId, userId),
             now: options.now,
           })
@@ -87,12 +95,20 @@ export class Pipeline {
       secretFor: (sessionId) => options.store.getWebhookSecret(sessionId),
       now: options.now,
     });
+    this.#relay = new OutboxRelay({
+      store: options.store,
+      queue: options.queue,
+      lock: options.lock,
+      logger: options.logger,
+      now: options.now,
+    });
   }
 
   async start(): Promise<void> {
     if (this.#pool) await this.#pool.start();
     this.#runner?.start();
     this.#ready = true;
+    this.#relay.start();
     this.#webhooks.start();
     if (this.#o.config.cleanupIntervalMs > 0) {
       this.#cleanupTimer = setInterval(
@@ -113,9 +129,15 @@ export class Pipeline {
     return this.#remote?.model ?? this.#pool?.model ?? faceApiModelInfo(this.#o.config.detector);
   }
 
-  /** Wakes the job loop: an image was just enqueued in this process. */
-  notify(): void {
+  /** Publishes the job of an upload just recorded, and wakes this process's job loop. */
+  async enqueue(job: OutboxEntry): Promise<void> {
+    await this.#relay.publish([job]);
     this.#runner?.notify();
+  }
+
+  /** Publishes what the outbox holds past its grace period, once (tests and operators). */
+  sweepOutbox(): Promise<number> {
+    return this.#relay.sweepOnce();
   }
 
   /** Encodes one image now on a worker thread (POST /v1/selfie). */
@@ -125,9 +147,13 @@ export class Pipeline {
     return this.#pool.encode(bytes, opts);
   }
 
-  cleanup() {
-    const { store, blobs, queue, logger } = this.#o;
-    return runCleanup({ store, blobs, queue, logger, now: (this.#o.now ?? Date.now)() });
+  /** One cleanup pass, unless another process of the cluster is running one (then null). */
+  async cleanup() {
+    const { store, blobs, queue, logger, lock } = this.#o;
+    const result = await lock.tryWithLock('cleanup', () =>
+      runCleanup({ store, blobs, queue, logger, now: (this.#o.now ?? Date.now)() }),
+    );
+    return result.ran ? result.value : null;
   }
 
   /** Delivers due webhooks once (tests and the cleanup command use it). */
@@ -151,7 +177,7 @@ export class Pipeline {
         status: 'completed',
         vendor_data: session.vendorData,
         image_count: session.imageCount,
-        summary: buildSummary(images, { threshold: config.threshold, model: this.model }),
+        summary: buildSummary(images, { threshold: config.threshold, fallbackModel: this.model }),
       },
     });
     await store.createWebhook({
@@ -167,6 +193,7 @@ export class Pipeline {
 
   async stop(timeoutMs: number): Promise<void> {
     if (this.#cleanupTimer) clearInterval(this.#cleanupTimer);
+    await this.#relay.stop();
     await this.#runner?.stop(timeoutMs);
     await this.#webhooks.stop();
     await this.#pool?.close();

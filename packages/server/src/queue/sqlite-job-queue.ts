@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { statementCache, type SqliteDatabase } from '../storage/sqlite-database.js';
-import type { JobQueue, LeasedJob, QueueDepth } from './job-queue.js';
+import type { JobQueue, LeasedJob, NewJob, QueueDepth } from './job-queue.js';
 
 export interface SqliteJobQueueOptions {
-  /** The same database as the metadata store: jobs are written there in the image's transaction. */
+  /** An open, migrated database; the embedded deployment shares its file with the metadata store. */
   db: SqliteDatabase;
   /** Clock, injectable for tests. Default Date.now. */
   now?: () => number;
@@ -32,6 +32,14 @@ export class SqliteJobQueue implements JobQueue {
     this.#db = options.db;
     this.#sql = statementCache(options.db);
     this.#now = options.now ?? Date.now;
+  }
+
+  async enqueue(job: NewJob): Promise<void> {
+    // The image id is the job id, so a second publish of the same outbox entry is a no-op.
+    this.#sql(
+      `INSERT OR IGNORE INTO jobs (id, image_id, session_id, user_id, attempt, max_attempts, run_at, created_at)
+         VALUES (@imageId, @imageId, @sessionId, @userId, 0, @maxAttempts, @createdAt, @createdAt)`,
+    ).run(job);
   }
 
   async lease(workerId: string, leaseMs: number): Promise<LeasedJob | null> {
@@ -82,6 +90,14 @@ export class SqliteJobQueue implements JobQueue {
     return retry ? 'retry' : 'dead';
   }
 
+  async release(job: LeasedJob): Promise<void> {
+    // The attempt was counted at lease time; hand it back so a redelivery does not use one up.
+    this.#sql(
+      `UPDATE jobs SET lease_token = NULL, leased_until = NULL, worker_id = NULL, run_at = ?, attempt = attempt - 1
+         WHERE id = ? AND lease_token = ? AND dead = 0`,
+    ).run(this.#now(), job.id, job.leaseToken);
+  }
+
   async removeForImages(imageIds: string[]): Promise<void> {
     const del = this.#sql('DELETE FROM jobs WHERE image_id = ?');
     this.#db.transaction(() => {
@@ -95,10 +111,21 @@ export class SqliteJobQueue implements JobQueue {
       `SELECT
            SUM(CASE WHEN dead = 0 AND (leased_until IS NULL OR leased_until < @now) THEN 1 ELSE 0 END) AS waiting,
            SUM(CASE WHEN dead = 0 AND leased_until >= @now THEN 1 ELSE 0 END) AS active,
-           SUM(CASE WHEN dead = 1 THEN 1 ELSE 0 END) AS dead
+           SUM(CASE WHEN dead = 1 THEN 1 ELSE 0 END) AS dead,
+           MIN(CASE WHEN dead = 0 AND (leased_until IS NULL OR leased_until < @now) THEN created_at END) AS oldest
          FROM jobs`,
-    ).get({ now }) as { waiting: number | null; active: number | null; dead: number | null };
-    return { waiting: row.waiting ?? 0, active: row.active ?? 0, dead: row.dead ?? 0 };
+    ).get({ now }) as {
+      waiting: number | null;
+      active: number | null;
+      dead: number | null;
+      oldest: number | null;
+    };
+    return {
+      waiting: row.waiting ?? 0,
+      active: row.active ?? 0,
+      dead: row.dead ?? 0,
+      oldestWaitingAt: row.oldest ?? null,
+    };
   }
 
   async ping(): Promise<void> {

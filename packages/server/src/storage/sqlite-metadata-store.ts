@@ -2,12 +2,14 @@ import { statementCache, type SqliteDatabase } from './sqlite-database.js';
 import type {
   AddImageResult,
   BeginIdempotency,
+  ErasedSession,
   FinishImage,
   FinishImageResult,
   ListSessionsQuery,
   MetadataStore,
   NewImage,
   NewSession,
+  OutboxEntry,
 } from './metadata-store.js';
 import type {
   ApiKeyRecord,
@@ -52,6 +54,16 @@ interface ImageRow {
   completed_at: number | null;
   blob_key: string | null;
   faces: string;
+  model_id: string | null;
+  model_version: string | null;
+}
+
+interface OutboxRow {
+  image_id: string;
+  session_id: string;
+  user_id: string;
+  max_attempts: number;
+  created_at: number;
 }
 
 interface WebhookRow {
@@ -104,6 +116,15 @@ const toImage = (r: ImageRow): ImageRecord => ({
   completedAt: r.completed_at,
   blobKey: r.blob_key,
   faces: JSON.parse(r.faces) as FaceRecord[],
+  model: r.model_id ? { id: r.model_id, version: r.model_version ?? '' } : null,
+});
+
+const toOutbox = (r: OutboxRow): OutboxEntry => ({
+  imageId: r.image_id,
+  sessionId: r.session_id,
+  userId: r.user_id,
+  maxAttempts: r.max_attempts,
+  createdAt: r.created_at,
 });
 
 const toWebhook = (r: WebhookRow): WebhookRecord => ({
@@ -182,7 +203,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return rows.map(toSession);
   }
 
-  async deleteSession(userId: string, sessionId: string): Promise<{ blobKeys: string[] } | null> {
+  async deleteSession(userId: string, sessionId: string): Promise<ErasedSession | null> {
     return this.#db
       .transaction(() => {
         const owned = this.#sql('SELECT id FROM sessions WHERE id = ? AND user_id = ?').get(
@@ -190,26 +211,32 @@ export class SqliteMetadataStore implements MetadataStore {
           userId,
         );
         if (!owned) return null;
-        return { blobKeys: this.#purge(sessionId) };
+        return this.#purge(sessionId);
       })
       .immediate();
   }
 
-  /** Deletes every row of a session; returns its blob keys. Runs inside a transaction. */
-  #purge(sessionId: string): string[] {
-    const keys = (
-      this.#sql('SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL').all(
-        sessionId,
-      ) as Array<{
-        blob_key: string;
-      }>
-    ).map((r) => r.blob_key);
-    this.#sql('DELETE FROM jobs WHERE session_id = ?').run(sessionId);
+  /** What a session leaves in the blob store and the queue. */
+  #erased(sessionId: string): ErasedSession {
+    const rows = this.#sql('SELECT id, blob_key FROM images WHERE session_id = ?').all(sessionId) as Array<{
+      id: string;
+      blob_key: string | null;
+    }>;
+    return {
+      blobKeys: rows.flatMap((r) => (r.blob_key ? [r.blob_key] : [])),
+      imageIds: rows.map((r) => r.id),
+    };
+  }
+
+  /** Deletes every row of a session; returns what lives elsewhere. Runs inside a transaction. */
+  #purge(sessionId: string): ErasedSession {
+    const erased = this.#erased(sessionId);
+    this.#sql('DELETE FROM outbox WHERE session_id = ?').run(sessionId);
     this.#sql('DELETE FROM idempotency WHERE session_id = ?').run(sessionId);
     this.#sql('DELETE FROM webhooks WHERE session_id = ?').run(sessionId);
     this.#sql('DELETE FROM images WHERE session_id = ?').run(sessionId);
     this.#sql('DELETE FROM sessions WHERE id = ?').run(sessionId);
-    return keys;
+    return erased;
   }
 
   async addImage(input: NewImage): Promise<AddImageResult> {
@@ -241,24 +268,47 @@ export class SqliteMetadataStore implements MetadataStore {
           completed_at: null,
           blob_key: input.blobKey,
           faces: '[]',
+          model_id: null,
+          model_version: null,
         };
         this.#sql(
           `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height, status,
-               error_code, error_message, created_at, completed_at, blob_key, faces)
+               error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version)
              VALUES (@id, @session_id, @user_id, @image_name, @content_type, @size_bytes, @sha256, @width, @height, @status,
-               @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces)`,
+               @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces, @model_id, @model_version)`,
         ).run(row);
-        // The outbox: the job exists exactly when its image does.
+        // The outbox: the job is recorded exactly when its image is; the relay publishes it.
+        const job: OutboxRow = {
+          image_id: input.id,
+          session_id: input.sessionId,
+          user_id: input.userId,
+          max_attempts: input.maxAttempts,
+          created_at: input.now,
+        };
         this.#sql(
-          `INSERT INTO jobs (id, image_id, session_id, attempt, max_attempts, run_at, created_at)
-             VALUES (?, ?, ?, 0, ?, ?, ?)`,
-        ).run(input.id, input.id, input.sessionId, input.maxAttempts, input.now, input.now);
+          `INSERT INTO outbox (image_id, session_id, user_id, max_attempts, created_at)
+             VALUES (@image_id, @session_id, @user_id, @max_attempts, @created_at)`,
+        ).run(job);
         this.#sql(`UPDATE sessions SET image_count = image_count + 1, state = 'processing' WHERE id = ?`).run(
           input.sessionId,
         );
-        return { ok: true, image: toImage(row) };
+        return { ok: true, image: toImage(row), job: toOutbox(job) };
       })
       .immediate();
+  }
+
+  async pendingOutbox(createdBefore: number, limit: number): Promise<OutboxEntry[]> {
+    const rows = this.#sql(
+      'SELECT * FROM outbox WHERE created_at <= ? ORDER BY created_at, image_id LIMIT ?',
+    ).all(createdBefore, limit) as OutboxRow[];
+    return rows.map(toOutbox);
+  }
+
+  async ackOutbox(imageIds: string[]): Promise<void> {
+    const del = this.#sql('DELETE FROM outbox WHERE image_id = ?');
+    this.#db.transaction(() => {
+      for (const id of imageIds) del.run(id);
+    })();
   }
 
   async getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null> {
@@ -300,7 +350,8 @@ export class SqliteMetadataStore implements MetadataStore {
         const o = input.outcome;
         this.#sql(
           `UPDATE images SET status = @status, width = @width, height = @height, faces = @faces,
-               error_code = @code, error_message = @message, completed_at = @now, finished_attempt_key = @key
+               error_code = @code, error_message = @message, completed_at = @now, finished_attempt_key = @key,
+               model_id = @modelId, model_version = @modelVersion
              WHERE id = @id`,
         ).run({
           id: input.imageId,
@@ -312,6 +363,8 @@ export class SqliteMetadataStore implements MetadataStore {
           message: o.status === 'failed' ? o.error.message : null,
           now: input.now,
           key: input.attemptKey,
+          modelId: o.status === 'done' ? o.model.id : null,
+          modelVersion: o.status === 'done' ? o.model.version : null,
         });
         const pending = this.#sql(
           `SELECT COUNT(*) AS n FROM images WHERE session_id = ? AND status IN ('queued', 'processing')`,
@@ -453,24 +506,27 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#sql(`UPDATE webhooks SET ${sets.join(', ')} WHERE event_id = @eventId`).run(values);
   }
 
-  async listDueWebhooks(now: number, limit: number): Promise<WebhookRecord[]> {
+  async claimDueWebhooks(now: number, limit: number, leaseMs: number): Promise<WebhookRecord[]> {
+    // One statement picks and pushes the due time past the lease, so two processes never both
+    // claim a delivery.
     const rows = this.#sql(
-      `SELECT * FROM webhooks WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-         ORDER BY next_attempt_at LIMIT ?`,
-    ).all(now, limit) as WebhookRow[];
+      `UPDATE webhooks SET next_attempt_at = @until
+         WHERE event_id IN (
+           SELECT event_id FROM webhooks
+           WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
+           ORDER BY next_attempt_at LIMIT @limit
+         )
+         RETURNING *`,
+    ).all({ now, until: now + leaseMs, limit }) as WebhookRow[];
     return rows.map(toWebhook);
   }
 
-  async listExpiredSessions(now: number, limit: number): Promise<Array<{ id: string; blobKeys: string[] }>> {
+  async listExpiredSessions(now: number, limit: number): Promise<Array<{ id: string } & ErasedSession>> {
     const ids = this.#sql('SELECT id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?').all(
       now,
       limit,
     ) as Array<{ id: string }>;
-    const keys = this.#sql('SELECT blob_key FROM images WHERE session_id = ? AND blob_key IS NOT NULL');
-    return ids.map(({ id }) => ({
-      id,
-      blobKeys: (keys.all(id) as Array<{ blob_key: string }>).map((r) => r.blob_key),
-    }));
+    return ids.map(({ id }) => ({ id, ...this.#erased(id) }));
   }
 
   async purgeSession(sessionId: string): Promise<void> {

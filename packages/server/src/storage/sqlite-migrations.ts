@@ -94,4 +94,57 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
       CREATE INDEX webhooks_due ON webhooks (status, next_attempt_at);
     `,
   },
+  {
+    version: 2,
+    name: 'outbox, queue-owned jobs, model per image, cluster locks',
+    // The jobs table belongs to the job queue now: it loses its foreign key to images, and the
+    // metadata store writes encode jobs to its own outbox, which the relay publishes to the queue.
+    sql: `
+      CREATE TABLE outbox (
+        image_id TEXT PRIMARY KEY REFERENCES images (id) ON DELETE CASCADE,
+        session_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX outbox_by_age ON outbox (created_at);
+      INSERT INTO outbox (image_id, session_id, user_id, max_attempts, created_at)
+        SELECT i.id, i.session_id, i.user_id, 3, i.created_at FROM images i
+        WHERE i.status IN ('queued', 'processing')
+          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.image_id = i.id);
+
+      CREATE TABLE queue_jobs (
+        id TEXT PRIMARY KEY,
+        image_id TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL,
+        user_id TEXT NOT NULL DEFAULT '',
+        attempt INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        run_at INTEGER NOT NULL,
+        lease_token TEXT,
+        leased_until INTEGER,
+        worker_id TEXT,
+        last_error TEXT,
+        dead INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO queue_jobs (id, image_id, session_id, user_id, attempt, max_attempts, run_at, lease_token,
+          leased_until, worker_id, last_error, dead, created_at)
+        SELECT j.id, j.image_id, j.session_id, COALESCE(i.user_id, ''), j.attempt, j.max_attempts, j.run_at,
+          j.lease_token, j.leased_until, j.worker_id, j.last_error, j.dead, j.created_at
+        FROM jobs j LEFT JOIN images i ON i.id = j.image_id;
+      DROP TABLE jobs;
+      ALTER TABLE queue_jobs RENAME TO jobs;
+      CREATE INDEX jobs_due ON jobs (dead, run_at);
+
+      ALTER TABLE images ADD COLUMN model_id TEXT;
+      ALTER TABLE images ADD COLUMN model_version TEXT;
+
+      CREATE TABLE cluster_locks (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -49,7 +49,11 @@ export class WebhookDispatcher {
     this.#busy ??= (async () => {
       try {
         const now = (this.#o.now ?? Date.now)();
-        for (const hook of await this.#o.store.listDueWebhooks(now, 20)) await this.#deliver(hook);
+        // Claimed for longer than one attempt can take, so no other process sends them meanwhile;
+        // sent concurrently, so one hanging receiver does not hold up the others.
+        const lease = 2 * (this.#o.timeoutMs ?? 10_000) + 5000;
+        const due = await this.#o.store.claimDueWebhooks(now, 20, lease);
+        await Promise.all(due.map((hook) => this.#deliver(hook)));
       } catch (error) {
         this.#o.logger.error({ err: error }, 'webhook dispatch failed');
       } finally {

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EncodeResult } from '../../src/encoder/encoder.js';
 import { EncoderError } from '../../src/encoder/encoder-error.js';
-import { ImageEvents } from '../../src/pipeline/image-events.js';
+import { LocalImageEvents } from '../../src/pipeline/image-events.js';
 import { JobRunner } from '../../src/pipeline/job-runner.js';
 import { openEmbeddedStores, type EmbeddedStores } from '../../src/server.js';
 
@@ -68,6 +68,7 @@ async function addImage(sessionId = 's1', maxAttempts = 3) {
     now: Date.now(),
   });
   if (!added.ok) throw new Error(added.reason);
+  await stores.queue.enqueue(added.job);
   return added.image;
 }
 
@@ -75,7 +76,7 @@ function startRunner(
   encode: (bytes: Uint8Array) => Promise<EncodeResult>,
   extra: Partial<ConstructorParameters<typeof JobRunner>[0]> = {},
 ) {
-  const events = new ImageEvents();
+  const events = new LocalImageEvents();
   runner = new JobRunner({
     config: { leaseMs: 2000, maxFaces: 5, keepImages: false },
     store: stores.store,
@@ -84,6 +85,7 @@ function startRunner(
     events,
     logger,
     encode,
+    model: () => ({ id: 'test-model', version: '1' }),
     concurrency: 1,
     idlePollMs: 20,
     backoff: { baseMs: 5, maxMs: 20 },
@@ -93,7 +95,7 @@ function startRunner(
   return events;
 }
 
-async function finished(imageId: string, events: ImageEvents) {
+async function finished(imageId: string, events: LocalImageEvents) {
   for (let i = 0; i < 200; i++) {
     const image = await stores.store.getImageForJob(imageId);
     if (image && (image.status === 'done' || image.status === 'failed')) return image;
@@ -159,7 +161,7 @@ describe('JobRunner', () => {
     expect(done.blobKey).toBeNull();
     expect(await stores.blobs.get(image.blobKey as string)).toBeNull();
     expect((await stores.store.getSession('u', 's1'))?.state).toBe('completed');
-    expect(await stores.queue.depth()).toEqual({ waiting: 0, active: 0, dead: 0 });
+    expect(await stores.queue.depth()).toMatchObject({ waiting: 0, active: 0, dead: 0 });
   });
 
   it('retries a failing encode with backoff and succeeds', async () => {

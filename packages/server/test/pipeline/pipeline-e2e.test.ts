@@ -202,7 +202,7 @@ describe('the encoding pipeline over HTTP', () => {
     await put(s.session_id, personA);
     clock += 61_000;
     const report = await server.pipeline.cleanup();
-    expect(report.sessions).toBeGreaterThanOrEqual(1);
+    expect(report?.sessions).toBeGreaterThanOrEqual(1);
     const res = await server.call(`/v1/session/${s.session_id}`, { user });
     expect(res.status).toBe(404);
     // Nothing of it remains in any table or on disk.

@@ -28,6 +28,7 @@ const image = (status: ImageRecord['status'], faces: FaceRecord[] = []): ImageRe
   completedAt: null,
   blobKey: null,
   faces,
+  model: status === 'done' ? model : null,
 });
 
 describe('buildSummary', () => {
@@ -36,7 +37,7 @@ describe('buildSummary', () => {
       [image('done', [face(vec(0))]), image('done', [face(vec(0.3))]), image('done', [face(vec(0.5))])],
       {
         threshold: 0.6,
-        model,
+        fallbackModel: model,
       },
     );
     expect(s).toMatchObject({
@@ -56,7 +57,7 @@ describe('buildSummary', () => {
   it('says different people when one pair is beyond the threshold, using the largest face of each image', () => {
     const s = buildSummary(
       [image('done', [face(vec(0), 200), face(vec(5), 50)]), image('done', [face(vec(0.7))])],
-      { threshold: 0.6, model },
+      { threshold: 0.6, fallbackModel: model },
     );
     expect(s.same_person).toBe(false);
     expect(s.max_distance).toBeCloseTo(0.7);
@@ -65,7 +66,7 @@ describe('buildSummary', () => {
   it('is undecidable with fewer than two faces, and says why', () => {
     const s = buildSummary([image('done', [face(vec(0))]), image('done', []), image('failed')], {
       threshold: 0.6,
-      model,
+      fallbackModel: model,
     });
     expect(s).toMatchObject({
       same_person: null,
@@ -74,5 +75,24 @@ describe('buildSummary', () => {
       images_failed: 1,
     });
     expect(s.verdict_reason).toMatch(/1 with no face/);
+  });
+
+  it('reports the model stored with the encodings, not the reading process’s', () => {
+    const stored = { id: 'face-api/ssd', version: '1.7.15' };
+    const done = { ...image('done', [face(vec(0))]), model: stored };
+    const s = buildSummary([done, { ...image('done', [face(vec(0.1))]), model: stored }], {
+      threshold: 0.6,
+      fallbackModel: { id: 'remote:elsewhere', version: '9' },
+    });
+    expect(s.model).toEqual(stored);
+    expect(s.same_person).toBe(true);
+  });
+
+  it('refuses to compare encodings of different models', () => {
+    const a = { ...image('done', [face(vec(0))]), model: { id: 'a', version: '1' } };
+    const b = { ...image('done', [face(vec(0))]), model: { id: 'b', version: '1' } };
+    const s = buildSummary([a, b], { threshold: 0.6, fallbackModel: model });
+    expect(s).toMatchObject({ same_person: null, max_distance: null, distances: [], images_done: 2 });
+    expect(s.verdict_reason).toMatch(/different models/);
   });
 });

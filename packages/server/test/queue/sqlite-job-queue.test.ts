@@ -11,14 +11,12 @@ import { jobQueueConformance } from './job-queue.conformance.js';
 jobQueueConformance('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'face-encode-queue-'));
   const db = openSqliteDatabase({ path: join(dir, 'face-encode.db') });
-  const store = new SqliteMetadataStore({ db });
   const queue = new SqliteJobQueue({ db });
   return {
-    store,
     queue,
     async cleanup() {
       await queue.close();
-      await store.close();
+      db.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -46,30 +44,14 @@ describe('SqliteJobQueue specifics', () => {
   });
 
   async function enqueue(): Promise<string> {
-    const session = await store.createSession({
-      id: randomUUID(),
-      userId: 'user-a',
-      ttlSeconds: 3600,
-      vendorData: null,
-      callbackUrl: null,
-      webhookSecret: null,
-      now: clock,
-    });
     const id = randomUUID();
-    const result = await store.addImage({
-      id,
+    await queue.enqueue({
+      imageId: id,
+      sessionId: randomUUID(),
       userId: 'user-a',
-      sessionId: session.id,
-      imageName: null,
-      contentType: 'image/png',
-      sizeBytes: 1,
-      sha256: 'c'.repeat(64),
-      blobKey: `images/${session.id}/${id}`,
-      maxImages: 5,
       maxAttempts: 2,
-      now: clock,
+      createdAt: clock,
     });
-    if (!result.ok) throw new Error(result.reason);
     return id;
   }
 

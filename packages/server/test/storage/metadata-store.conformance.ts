@@ -11,6 +11,7 @@ export interface MetadataStoreFixture {
 }
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
+export const MODEL = { id: 'face-api/ssd_mobilenetv1+landmark68+resnet34', version: '1.7.15' };
 const HOUR = 3_600_000;
 
 export function sampleFace(seed = 1): FaceRecord {
@@ -143,7 +144,7 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
           imageId: image.id,
           attemptKey: `${image.id}:1`,
           now: T0 + 2000,
-          outcome: { status: 'done', width: 640, height: 480, faces: [] },
+          outcome: { status: 'done', width: 640, height: 480, faces: [], model: MODEL },
         });
         const expired = await createSession(store, { now: T0 - 2 * HOUR, ttlSeconds: 60 });
         const now = T0 + 5000;
@@ -268,7 +269,13 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
           imageId: first.id,
           attemptKey: `${first.id}:1`,
           now: T0 + 5000,
-          outcome: { status: 'done', width: 640, height: 480, faces: [sampleFace(1), sampleFace(2)] },
+          outcome: {
+            status: 'done',
+            width: 640,
+            height: 480,
+            faces: [sampleFace(1), sampleFace(2)],
+            model: MODEL,
+          },
         });
         expect(r1).toEqual({ written: true, sessionId: session.id, sessionCompleted: false });
         expect((await store.getSession('user-a', session.id))?.state).toBe('processing');
@@ -312,7 +319,7 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
             imageId: image.id,
             attemptKey,
             now: T0 + 9000,
-            outcome: { status: 'done', width: 10, height: 10, faces },
+            outcome: { status: 'done', width: 10, height: 10, faces, model: MODEL },
           });
         expect(await finish(`${image.id}:1`, [sampleFace(1)])).toMatchObject({
           written: true,
@@ -340,7 +347,7 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
             imageId: image.id,
             attemptKey: `${image.id}:1`,
             now: T0,
-            outcome: { status: 'done', width: 1, height: 1, faces: [sampleFace()] },
+            outcome: { status: 'done', width: 1, height: 1, faces: [sampleFace()], model: MODEL },
           }),
         ).toEqual({ written: false, reason: 'gone' });
         expect(await store.getSession('user-a', session.id)).toBeNull();
@@ -355,7 +362,9 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         const referenced = await store.listReferencedBlobKeys();
         expect(referenced.has(kept.blobKey as string)).toBe(true);
         expect(referenced.has(cleared.blobKey as string)).toBe(false);
-        expect(await store.deleteSession('user-a', session.id)).toEqual({ blobKeys: [kept.blobKey] });
+        const erased = await store.deleteSession('user-a', session.id);
+        expect(erased?.blobKeys).toEqual([kept.blobKey]);
+        expect(erased?.imageIds.sort()).toEqual([kept.id, cleared.id].sort());
       });
     });
 
@@ -396,7 +405,10 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         }
         expect(await store.listImages('user-a', session.id)).toEqual([]);
         expect(await store.getWebhook(session.id)).toBeNull();
-        expect(await store.listDueWebhooks(T0 + HOUR, 10)).toEqual([]);
+        expect(await store.claimDueWebhooks(T0 + HOUR, 10, 60_000)).toEqual([]);
+        expect(deleted?.imageIds.sort()).toEqual(images.map((i) => i.id).sort());
+        // The session's unpublished jobs go with it; the other session's stay.
+        expect((await store.pendingOutbox(T0 + HOUR, 10)).map((e) => e.imageId)).toEqual([otherImage.id]);
         // The replayable response (it may hold encodings) is gone too.
         expect(
           await store.beginIdempotency({
@@ -415,6 +427,54 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         // The other session is untouched; a second delete finds nothing.
         expect(await store.getImage('user-a', other.id, otherImage.id)).not.toBeNull();
         expect(await store.deleteSession('user-a', session.id)).toBeNull();
+      });
+    });
+
+    describe('outbox', () => {
+      it('records the job of every image it adds, until acknowledged', async () => {
+        const session = await createSession(store);
+        const added = await store.addImage(newImage(session, { now: T0 + 10, maxAttempts: 4 }));
+        if (!added.ok) throw new Error(added.reason);
+        expect(added.job).toEqual({
+          imageId: added.image.id,
+          sessionId: session.id,
+          userId: 'user-a',
+          maxAttempts: 4,
+          createdAt: T0 + 10,
+        });
+        const second = await addImageOk(store, session, { now: T0 + 20 });
+        expect(await store.pendingOutbox(T0 + 20, 10)).toEqual([
+          added.job,
+          expect.objectContaining({ imageId: second.id, createdAt: T0 + 20 }),
+        ]);
+        // Only entries old enough are returned, oldest first, at most `limit`.
+        expect((await store.pendingOutbox(T0 + 15, 10)).map((e) => e.imageId)).toEqual([added.image.id]);
+        expect(await store.pendingOutbox(T0 + 20, 1)).toHaveLength(1);
+
+        await store.ackOutbox([added.image.id, randomUUID()]);
+        await store.ackOutbox([]);
+        expect((await store.pendingOutbox(T0 + HOUR, 10)).map((e) => e.imageId)).toEqual([second.id]);
+      });
+
+      it('records no job for a refused image', async () => {
+        const session = await createSession(store);
+        for (let i = 0; i < 5; i++) await addImageOk(store, session);
+        expect((await store.addImage(newImage(session))).ok).toBe(false);
+        expect(await store.pendingOutbox(T0 + HOUR, 10)).toHaveLength(5);
+      });
+
+      it('stores the model that computed an image’s encodings', async () => {
+        const session = await createSession(store);
+        const image = await addImageOk(store, session);
+        expect(image.model).toBeNull();
+        await store.finishImage({
+          imageId: image.id,
+          attemptKey: `${image.id}:1`,
+          now: T0 + 5000,
+          outcome: { status: 'done', width: 640, height: 480, faces: [sampleFace()], model: MODEL },
+        });
+        expect((await store.getImage('user-a', session.id, image.id))?.model).toEqual(MODEL);
+        expect((await store.listImages('user-a', session.id))[0]?.model).toEqual(MODEL);
       });
     });
 
@@ -547,8 +607,12 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
           lastStatusCode: null,
           lastError: null,
         });
-        expect((await store.listDueWebhooks(T0 + 100, 10)).map((w) => w.eventId)).toEqual(['evt-1', 'evt-3']);
-        expect(await store.listDueWebhooks(T0 + 100, 1)).toHaveLength(1);
+        const claimed = await store.claimDueWebhooks(T0 + 100, 1, 60_000);
+        expect(claimed.map((w) => w.eventId)).toEqual(['evt-1']);
+        expect(claimed[0]).toMatchObject({ payload: '{"type":"session.completed"}', attempts: 0 });
+        // A claimed delivery is not due for anyone else until its lease runs out.
+        expect((await store.claimDueWebhooks(T0 + 100, 10, 60_000)).map((w) => w.eventId)).toEqual(['evt-3']);
+        expect(await store.claimDueWebhooks(T0 + 200, 10, 60_000)).toEqual([]);
 
         await store.updateWebhook('evt-1', {
           status: 'failed',
@@ -567,7 +631,9 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
           nextAttemptAt: T0 + 2 * HOUR,
         });
         await store.updateWebhook('evt-3', { status: 'delivered', attempts: 1, nextAttemptAt: null });
-        expect((await store.listDueWebhooks(T0 + 3 * HOUR, 10)).map((w) => w.eventId)).toEqual(['evt-2']);
+        expect((await store.claimDueWebhooks(T0 + 3 * HOUR, 10, 60_000)).map((w) => w.eventId)).toEqual([
+          'evt-2',
+        ]);
         expect(await store.getWebhook(randomUUID())).toBeNull();
 
         const signed = await createSession(store, { callbackUrl: 'https://example.com/hook' });
@@ -587,8 +653,8 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
 
         const expired = await store.listExpiredSessions(T0, 10);
         expect(expired).toEqual([
-          { id: older.id, blobKeys: [image.blobKey] },
-          { id: old.id, blobKeys: [] },
+          { id: older.id, blobKeys: [image.blobKey], imageIds: [image.id] },
+          { id: old.id, blobKeys: [], imageIds: [] },
         ]);
         expect(await store.listExpiredSessions(T0, 1)).toHaveLength(1);
 

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteDatabase, type SqliteDatabase } from '../../src/storage/sqlite-database.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite-metadata-store.js';
 import {
+  MODEL,
   addImageOk,
   createSession,
   metadataStoreConformance,
@@ -26,7 +27,7 @@ metadataStoreConformance('SQLite', async () => {
   };
 });
 
-const TABLES = ['sessions', 'images', 'jobs', 'idempotency', 'webhooks', 'api_keys'] as const;
+const TABLES = ['sessions', 'images', 'outbox', 'idempotency', 'webhooks', 'api_keys'] as const;
 
 function countRows(db: SqliteDatabase): Record<(typeof TABLES)[number], number> {
   const counts = {} as Record<(typeof TABLES)[number], number>;
@@ -85,7 +86,7 @@ describe('SqliteMetadataStore specifics', () => {
     expect(countRows(db)).toEqual({
       sessions: 2,
       images: 4,
-      jobs: 4,
+      outbox: 4,
       idempotency: 2,
       webhooks: 1,
       api_keys: 1,
@@ -95,12 +96,12 @@ describe('SqliteMetadataStore specifics', () => {
     expect(countRows(db)).toEqual({
       sessions: 1,
       images: 1,
-      jobs: 1,
+      outbox: 1,
       idempotency: 1,
       webhooks: 0,
       api_keys: 1,
     });
-    for (const table of ['images', 'jobs', 'idempotency', 'webhooks']) {
+    for (const table of ['images', 'outbox', 'idempotency', 'webhooks']) {
       expect(db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE session_id = ?`).get(session.id)).toEqual({
         n: 0,
       });
@@ -110,30 +111,30 @@ describe('SqliteMetadataStore specifics', () => {
     expect(countRows(db)).toEqual({
       sessions: 0,
       images: 0,
-      jobs: 0,
+      outbox: 0,
       idempotency: 0,
       webhooks: 0,
       api_keys: 1,
     });
   });
 
-  it('writes the job row in the image’s transaction', async () => {
+  it('writes the outbox row in the image’s transaction and never touches the queue’s table', async () => {
     const session = await createSession(store);
     const image = await addImageOk(store, session);
-    expect(db.prepare('SELECT image_id, session_id, attempt, max_attempts, dead FROM jobs').all()).toEqual([
-      { image_id: image.id, session_id: session.id, attempt: 0, max_attempts: 3, dead: 0 },
+    expect(db.prepare('SELECT image_id, session_id, user_id, max_attempts FROM outbox').all()).toEqual([
+      { image_id: image.id, session_id: session.id, user_id: 'user-a', max_attempts: 3 },
     ]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
   });
 
-  it('rolls back the image when its job cannot be written', async () => {
+  it('rolls back the image when its outbox row cannot be written', async () => {
     const session = await createSession(store);
-    const first = await addImageOk(store, session);
-    // Re-key the first job so its id collides with the next image's id: the job insert then fails
-    // after the image insert, inside the same transaction.
+    await addImageOk(store, session);
+    // A trigger makes the outbox insert fail after the image insert, inside the same transaction.
+    db.exec(`CREATE TRIGGER outbox_full BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'full'); END`);
     const next = randomUUID();
-    db.prepare('UPDATE jobs SET id = ? WHERE image_id = ?').run(next, first.id);
     await expect(store.addImage(newImage(session, { id: next }))).rejects.toThrow();
-    expect(countRows(db)).toMatchObject({ images: 1, jobs: 1 });
+    expect(countRows(db)).toMatchObject({ images: 1, outbox: 1 });
     expect((await store.getSession('user-a', session.id))?.imageCount).toBe(1);
     expect(await store.getImage('user-a', session.id, next)).toBeNull();
   });
@@ -177,7 +178,7 @@ describe('SqliteMetadataStore specifics', () => {
     } finally {
       await Promise.all(workers.map((w) => w.terminate()));
     }
-    expect(countRows(db)).toMatchObject({ images: 5, jobs: 5 });
+    expect(countRows(db)).toMatchObject({ images: 5, outbox: 5 });
     expect((await store.getSession('user-a', session.id))?.imageCount).toBe(5);
   });
 
@@ -188,7 +189,7 @@ describe('SqliteMetadataStore specifics', () => {
       imageId: image.id,
       attemptKey: `${image.id}:1`,
       now: Date.now(),
-      outcome: { status: 'done', width: 640, height: 480, faces: [sampleFace(7)] },
+      outcome: { status: 'done', width: 640, height: 480, faces: [sampleFace(7)], model: MODEL },
     });
     await store.createApiKey({ id: 'key-1', userId: 'user-a', prefix: 'fe_x', hash: 'h'.repeat(64) });
     await store.close();

@@ -1,0 +1,170 @@
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { ServerConfig } from './config.js';
+import type { ClusterLock } from './coordination/cluster-lock.js';
+import { SqliteClusterLock } from './coordination/sqlite-cluster-lock.js';
+import { LocalImageEvents, type ImageEvents } from './pipeline/image-events.js';
+import { RedisImageEvents } from './pipeline/redis-image-events.js';
+import { BullmqJobQueue } from './queue/bullmq-job-queue.js';
+import type { JobQueue } from './queue/job-queue.js';
+import { SqliteJobQueue } from './queue/sqlite-job-queue.js';
+import type { BlobStore } from './storage/blob-store.js';
+import { FsBlobStore } from './storage/fs-blob-store.js';
+import type { MetadataStore } from './storage/metadata-store.js';
+import { openSqliteDatabase } from './storage/sqlite-database.js';
+import { SqliteMetadataStore } from './storage/sqlite-metadata-store.js';
+
+/** A configuration the server cannot run; the message is one line saying what to set. */
+export class EngineConfigError extends Error {
+  override name = 'EngineConfigError';
+}
+
+/** The engines of one process, picked by URL: embedded defaults, or PostgreSQL, Redis and S3. */
+export interface Engines {
+  store: MetadataStore;
+  queue: JobQueue;
+  blobs: BlobStore;
+  events: ImageEvents;
+  lock: ClusterLock;
+  /** A Redis client for the shared rate-limit store; null counts per process (embedded). */
+  rateLimitRedis: Redis | null;
+  /** What was picked, for the start-up log line. */
+  kinds: { database: 'sqlite' | 'postgres'; queue: 'sqlite' | 'bullmq'; blobs: 'file' | 's3' };
+  /** Applies pending database migrations (SQLite's run when the file opens, so this is a no-op there). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Part<T> = { value: T; close: () => Promise<void> };
+
+/** Opens every engine `config` names, or throws EngineConfigError before opening any. */
+export async function openEngines(config: ServerConfig): Promise<Engines> {
+  const databaseKind = databaseKindOf(config.databaseUrl);
+  if (databaseKind === 'postgres' && !config.redisUrl) {
+    throw new EngineConfigError(
+      'PostgreSQL needs a queue every process shares: set --redis-url (FACE_ENCODE_REDIS_URL) too.',
+    );
+  }
+  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) {
+    throw new EngineConfigError(
+      `--redis-url must be redis://host:port or rediss://host:port, got "${config.redisUrl}".`,
+    );
+  }
+  const blobs = await openBlobs(config);
+  const opened: Array<() => Promise<void>> = [blobs.close];
+  try {
+    const db = await openDatabase(config, databaseKind);
+    opened.push(db.close);
+    const redis = config.redisUrl ? openRedisParts(config, config.redisUrl) : null;
+    if (redis) opened.push(redis.close);
+    const queue = redis?.queue ?? db.queue;
+    if (!queue) throw new EngineConfigError('No job queue: set --redis-url (FACE_ENCODE_REDIS_URL).');
+    return {
+      store: db.store,
+      queue,
+      blobs: blobs.value,
+      events: redis?.events ?? new LocalImageEvents(),
+      lock: db.lock,
+      rateLimitRedis: redis?.rateLimit ?? null,
+      kinds: { database: databaseKind, queue: redis ? 'bullmq' : 'sqlite', blobs: blobs.kind },
+      migrate: db.migrate,
+      close: () => closeAll(opened),
+    };
+  } catch (error) {
+    await closeAll(opened);
+    throw error;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
+  for (const close of [...closers].reverse()) await close().catch(() => {});
+}
+
+function databaseKindOf(url: string | null): 'sqlite' | 'postgres' {
+  if (url === null || url.startsWith('sqlite:') || url.startsWith('file:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  throw new EngineConfigError(
+    `--database-url must be postgres://… (or unset for SQLite in the data dir), got "${url.split('@').pop()}".`,
+  );
+}
+
+interface DatabaseParts {
+  store: MetadataStore;
+  /** The embedded queue lives in the SQLite file; PostgreSQL deployments use BullMQ. */
+  queue: JobQueue | null;
+  lock: ClusterLock;
+  migrate: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+async function openDatabase(config: ServerConfig, kind: 'sqlite' | 'postgres'): Promise<DatabaseParts> {
+  if (kind === 'postgres') return openPostgres(config);
+  const db = openSqliteDatabase({ path: sqlitePath(config) });
+  const store = new SqliteMetadataStore({ db });
+  return {
+    store,
+    queue: new SqliteJobQueue({ db }),
+    lock: new SqliteClusterLock({ db }),
+    migrate: async () => {},
+    close: () => store.close(),
+  };
+}
+
+function sqlitePath(config: ServerConfig): string {
+  const url = config.databaseUrl;
+  if (!url) return join(config.dataDir, 'face-encode.db');
+  return url.replace(/^(sqlite|file):(\/\/)?/, '');
+}
+
+async function openPostgres(_config: ServerConfig): Promise<DatabaseParts> {
+  throw new EngineConfigError('PostgreSQL support is not built into this server.');
+}
+
+function openRedisParts(config: ServerConfig, url: string) {
+  const prefix = config.redisPrefix;
+  const queue = new BullmqJobQueue({ connection: redisConnection(url), prefix });
+  const events = new RedisImageEvents({ url, prefix });
+  const rateLimit = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    keyPrefix: `${prefix}:`,
+  });
+  rateLimit.on('error', () => {});
+  return {
+    queue,
+    events,
+    rateLimit,
+    close: async () => {
+      await queue.close();
+      await events.close();
+      await rateLimit.quit().catch(() => {});
+    },
+  };
+}
+
+/** BullMQ wants connection options it can duplicate; `maxRetriesPerRequest: null` is its requirement for workers. */
+function redisConnection(url: string) {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  };
+}
+
+async function openBlobs(config: ServerConfig): Promise<Part<BlobStore> & { kind: 'file' | 's3' }> {
+  const url = config.blobUrl;
+  if (url === null) {
+    const store = new FsBlobStore({ dir: join(config.dataDir, 'blobs') });
+    return { value: store, kind: 'file', close: () => store.close() };
+  }
+  if (url.startsWith('file://')) {
+    const store = new FsBlobStore({ dir: decodeURIComponent(new URL(url).pathname) });
+    return { value: store, kind: 'file', close: () => store.close() };
+  }
+  throw new EngineConfigError(`--blob-url must be file:///dir or s3://bucket/prefix, got "${url}".`);
+}
