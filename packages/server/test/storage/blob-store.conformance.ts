@@ -52,6 +52,15 @@ export function blobStoreConformance(name: string, factory: () => Promise<BlobSt
       expect(Buffer.from((await store.get('images/s1/big')) ?? []).equals(Buffer.concat(chunks))).toBe(true);
     });
 
+    it('stores exactly the bytes of a view into a larger buffer, and an empty blob', async () => {
+      const backing = randomBytes(300);
+      const view = backing.subarray(100, 200);
+      expect(await store.put('images/s1/view', view)).toEqual({ sizeBytes: 100 });
+      expect(Buffer.from((await store.get('images/s1/view')) ?? []).equals(view)).toBe(true);
+      expect(await store.put('images/s1/empty', new Uint8Array(0))).toEqual({ sizeBytes: 0 });
+      expect((await store.get('images/s1/empty'))?.byteLength).toBe(0);
+    });
+
     it('replaces a blob written again under the same key', async () => {
       await store.put('images/s1/i1', Buffer.from('first'));
       await store.put('images/s1/i1', Buffer.from('second'));
