@@ -56,3 +56,10 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     throw error;
   }
 }
+
+/** The one row an INSERT/UPDATE ... RETURNING must produce. */
+export function firstRow<R>(rows: R[]): R {
+  const row = rows[0];
+  if (row === undefined) throw new Error('Expected the statement to return a row.');
+  return row;
+}
