@@ -93,7 +93,7 @@ export class PostgresMetadataStore implements MetadataStore {
     // `expired` is derived: past expires_at, whatever the stored state; the other filters exclude it.
     if (q.state === 'expired') where.push(`expires_at < ${param(q.now)}`);
     else if (q.state) where.push(`state = ${param(q.state)} AND expires_at >= ${param(q.now)}`);
-    //: ids tie-break by bytes, as SQLite compares them, whatever the database's collation.
+    // Ids collate "C" (see the migration), so ties break by bytes as in SQLite, in any locale.
     const { rows } = await query<SessionRow>(
       this.#pool,
       `SELECT * FROM sessions WHERE ${where.join(' AND ')}
