@@ -83,6 +83,7 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     jwtAudience: env.FACE_ENCODE_JWT_AUDIENCE ?? null,
     webhookAllowPrivate: flags.webhookAllowPrivate ?? envBool(env.FACE_ENCODE_WEBHOOK_ALLOW_PRIVATE) ?? false,
     rateLimitMax: env.FACE_ENCODE_RATE_LIMIT ? int(env.FACE_ENCODE_RATE_LIMIT) : DEFAULT_CONFIG.rateLimitMax,
+    leaseMs: env.FACE_ENCODE_LEASE_MS ? int(env.FACE_ENCODE_LEASE_MS) : DEFAULT_CONFIG.leaseMs,
     logLevel: flags.logLevel ?? env.FACE_ENCODE_LOG_LEVEL ?? DEFAULT_CONFIG.logLevel,
     encoder:
       flags.encoder ??
@@ -264,13 +265,19 @@ withEngineOptions(program.command('worker'))
 withEngineOptions(program.command('cleanup'))
   .description('Run one cleanup pass: expired sessions, stale uploads, orphaned blobs.')
   .addOption(dataDirOption())
-  .action(async (flags: Partial<StartFlags>) => {
+  .option(
+    '--orphan-grace <seconds>',
+    'only blobs older than this can be orphans (an upload in flight writes its blob first)',
+    int,
+    3600,
+  )
+  .action(async (flags: Partial<StartFlags> & { orphanGrace: number }) => {
     const config = configFrom(flags);
     const logger = pino({ level: config.logLevel });
     const engines = await openEnginesOrExit(config);
     const { store, queue, blobs, lock } = engines;
     const result = await lock.tryWithLock('cleanup', () =>
-      runCleanup({ store, blobs, queue, logger, now: Date.now() }),
+      runCleanup({ store, blobs, queue, logger, now: Date.now(), staleUploadMs: flags.orphanGrace * 1000 }),
     );
     await engines.close();
     if (!result.ran) {
