@@ -11,6 +11,7 @@ import { ApiError } from './errors/error-catalog.js';
 import { createMetrics, type AppMetrics } from './http/metrics.js';
 import { cloneOpenApiDocument, loadOpenApiDocument } from './http/openapi-document.js';
 import { sendProblem, toApiError } from './http/problem.js';
+import { bodyRules, enforceBodyRules, isMultipart } from './http/request-body.js';
 import { createServiceHandlers } from './http/service-handlers.js';
 import type { ImageEvents } from './pipeline/image-events.js';
 import type { Pipeline } from './pipeline/pipeline.js';
@@ -34,8 +35,6 @@ export interface AppDeps {
 
 /** Operations anyone may call. Everything else needs a user. */
 const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
-/** Operations whose body is multipart: validated while streaming, not by ajv as JSON. */
-const MULTIPART = new Set(['/v1/image/:session_id', '/v1/selfie']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 declare module 'fastify' {
@@ -183,15 +182,20 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
       .observe(reply.elapsedTime / 1000);
   });
 
+  const document = loadOpenApiDocument();
+  const rules = bodyRules(document);
+  enforceBodyRules(app as unknown as FastifyInstance, rules);
+
   const routeList: Array<{ method: string; url: string }> = [];
   app.decorate('routeList', routeList);
   app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
     // Multipart bodies are read from the stream (with limits) by the handler; ajv would see no body.
-    if (MULTIPART.has(route.url) && route.schema) delete route.schema.body;
-    for (const method of [route.method].flat()) routeList.push({ method, url: route.url });
+    if (route.schema && methods.some((m) => isMultipart(rules.get(`${m} ${route.url}`))))
+      delete route.schema.body;
+    for (const method of methods) routeList.push({ method, url: route.url });
   });
 
-  const document = loadOpenApiDocument();
   await app.register(openapiGlue, {
     specification: cloneOpenApiDocument(),
     serviceHandlers: createServiceHandlers({

@@ -16,6 +16,9 @@ export interface paths {
          * @description Opens a session that accepts 1 to 5 images until it expires (`ttl_seconds`, default one day).
          *     When `callback_url` is set, the response carries `webhook_secret` once: keep it to verify the
          *     `session.completed` webhook's `Face-Encode-Signature`.
+         *
+         *     The body is optional: no body, or an empty one sent with `Content-Type: application/json`,
+         *     opens a session on all defaults. A non-empty body must be `application/json` (else 415).
          */
         post: operations["createSession"];
         delete?: never;
@@ -603,7 +606,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The file is not a JPEG, PNG or WebP, judged by its bytes (`unsupported_media_type`). */
+        /**
+         * @description The body's `Content-Type` is not one the operation takes (an empty body is always accepted where
+         *     the body is optional), or the uploaded file is not a JPEG, PNG or WebP, judged by its bytes
+         *     (`unsupported_media_type`). The message names what is accepted.
+         */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
@@ -721,6 +728,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -144,6 +144,66 @@ describe('sessions', () => {
   });
 });
 
+describe('request bodies', () => {
+  const asJson = { 'content-type': 'application/json' };
+
+  it('reads an empty body sent as application/json as {} wherever the body is optional', async () => {
+    const created = await server.call('/v1/session', { method: 'POST', user: 'bodies', headers: asJson });
+    expect(created.status).toBe(201);
+    const s = await json(created);
+    expectSchema('CreatedSession', s);
+    const withCharset = await server.call('/v1/session', {
+      method: 'POST',
+      user: 'bodies',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '',
+    });
+    expect(withCharset.status).toBe(201);
+    for (const [method, path, status] of [
+      ['GET', `/v1/session/${s.session_id}`, 200],
+      ['GET', '/v1/sessions', 200],
+      ['DELETE', `/v1/session/${s.session_id}`, 204],
+    ] as const) {
+      const res = await server.call(path, { method, user: 'bodies', headers: asJson });
+      expect(res.status, `${method} ${path}`).toBe(status);
+    }
+  });
+
+  it('answers 415 unsupported_media_type, naming application/json, for a non-JSON body on a JSON operation', async () => {
+    for (const [type, body] of [
+      ['text/plain', 'vendor_data=x'],
+      ['application/x-www-form-urlencoded', 'vendor_data=x'],
+      ['application/xml', '<session/>'],
+    ] as const) {
+      const res = await server.call('/v1/session', {
+        method: 'POST',
+        user: 'plain',
+        headers: { 'content-type': type },
+        body,
+      });
+      const problem = await json(res);
+      expectProblem(problem, 415, 'unsupported_media_type');
+      expect(problem.error, type).toContain('application/json');
+    }
+    expect((await json(await server.call('/v1/sessions', { user: 'plain' }))).items).toEqual([]);
+  });
+
+  it('answers 415 naming multipart/form-data for JSON sent to the upload operations', async () => {
+    const s = await createSession('bodies');
+    for (const path of [`/v1/image/${s.session_id}`, '/v1/selfie']) {
+      const res = await server.call(path, {
+        method: 'POST',
+        user: 'bodies',
+        headers: asJson,
+        body: JSON.stringify({ file: 'AAAA' }),
+      });
+      const problem = await json(res);
+      expectProblem(problem, 415, 'unsupported_media_type');
+      expect(problem.error, path).toContain('multipart/form-data');
+    }
+  });
+});
+
 describe('uploads', () => {
   it('accepts a JPEG, records its sha256 and sanitizes the name', async () => {
     const s = await createSession();

@@ -203,8 +203,8 @@ export async function hostileCases(): Promise<HostileCase[]> {
     {
       name: 'JSON instead of multipart',
       request: upload(JSON.stringify({ file: 'AAAA' }), { 'content-type': 'application/json' }),
-      status: 400,
-      code: 'validation_failed',
+      status: 415,
+      code: 'unsupported_media_type',
     },
     {
       name: 'Content-Digest mismatch',
