@@ -95,8 +95,8 @@ export interface paths {
         put?: never;
         /**
          * Upload a selfie
-         * @description Adds one JPEG, PNG or WebP image to the session and queues it for encoding. The type is read
-         *     from the file's bytes, not from its name or declared type.
+         * @description Adds one JPEG, PNG, WebP or GIF image (of a GIF, its first frame) to the session and queues it
+         *     for encoding. The type is read from the file's bytes, not from its name or declared type.
          *
          *     - `wait` holds the response until the image is encoded or the wait runs out.
          *     - `Idempotency-Key`: the same key with the same payload returns the first response and takes no
@@ -309,7 +309,7 @@ export interface components {
          * @description The image type, read from the file's bytes.
          * @enum {string}
          */
-        ContentType: "image/jpeg" | "image/png" | "image/webp";
+        ContentType: "image/jpeg" | "image/png" | "image/webp" | "image/gif";
         CreateSessionRequest: {
             /** @description Opaque data of the caller's, returned as given. */
             vendor_data?: string;
@@ -453,7 +453,7 @@ export interface components {
         ImageUpload: {
             /**
              * Format: binary
-             * @description A JPEG, PNG or WebP image (8 MiB by default).
+             * @description A JPEG, PNG, WebP or GIF image (8 MiB by default); of a GIF, the first frame.
              */
             file: Blob;
             /** @description A display name; sanitized, never used as a path. */
@@ -462,7 +462,7 @@ export interface components {
         SelfieUpload: {
             /**
              * Format: binary
-             * @description A JPEG, PNG or WebP image.
+             * @description A JPEG, PNG, WebP or GIF image; of a GIF, the first frame.
              */
             file: Blob;
         };
@@ -608,7 +608,7 @@ export interface components {
         };
         /**
          * @description The body's `Content-Type` is not one the operation takes (an empty body is always accepted where
-         *     the body is optional), or the uploaded file is not a JPEG, PNG or WebP, judged by its bytes
+         *     the body is optional), or the uploaded file is not a JPEG, PNG, WebP or GIF, judged by its bytes
          *     (`unsupported_media_type`). The message names what is accepted.
          */
         UnsupportedMediaType: {

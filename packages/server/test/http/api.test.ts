@@ -333,6 +333,47 @@ describe('what is stored', () => {
   });
 });
 
+describe('GIF uploads', () => {
+  it('takes a GIF as its first frame, stored as a lossless PNG, with content_type image/gif', async () => {
+    const frame = (background: string) =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background } })
+        .png()
+        .toBuffer();
+    const animated = await sharp([await frame('#ff0000'), await frame('#0000ff')], {
+      join: { animated: true },
+    })
+      .gif()
+      .toBuffer();
+    expect((await sharp(animated).metadata()).pages).toBe(2);
+    const put = vi.spyOn(FsBlobStore.prototype, 'put');
+    try {
+      const s = await createSession();
+      const res = await upload(s.session_id, animated);
+      expect(res.status).toBe(201);
+      const image = await json(res);
+      expectSchema('Image', image);
+      expect(image.content_type).toBe('image/gif');
+      const [, stored] = put.mock.calls[0] as [string, Uint8Array];
+      const { data, info } = await sharp(stored).raw().toBuffer({ resolveWithObject: true });
+      expect((await sharp(stored).metadata()).format).toBe('png');
+      // One 8×8 frame, and the first one (red), not the frames stacked.
+      expect([info.width, info.height]).toEqual([8, 8]);
+      expect([...data.subarray(0, 3)]).toEqual([255, 0, 0]);
+    } finally {
+      put.mockRestore();
+    }
+  });
+
+  it('still refuses other formats with a 415 that lists the accepted types', async () => {
+    const s = await createSession();
+    const res = await upload(s.session_id, await sharp(jpeg).tiff().toBuffer());
+    const problem = await json(res);
+    expectProblem(problem, 415, 'unsupported_media_type');
+    for (const type of ['image/jpeg', 'image/png', 'image/webp', 'image/gif'])
+      expect(problem.error).toContain(type);
+  });
+});
+
 describe('idempotency', () => {
   it('replays the same response for the same key and payload, using no second slot', async () => {
     const s = await createSession();
