@@ -155,7 +155,9 @@ export interface paths {
          * Encode one image now
          * @description Synchronous encoder: returns one 128-number encoding per face, `[]` when there is no face.
          *     More than 5 faces → 400 `too_many_faces`. Nothing is stored. Compatible with the face-encoding
-         *     service that the original design's workers call, so this server can be that service.
+         *     service that the original design's workers call, so this server can be that service;
+         *     `face-encode-server encoder` serves only this operation (and the operations endpoints), on
+         *     port 8000 without credentials by default.
          */
         post: operations["encodeSelfie"];
         delete?: never;
@@ -193,7 +195,8 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when the model is loaded and the store, queue and blob storage answer; 503 otherwise.
+         * @description 200 when the model is loaded and the store, queue and blob storage answer; 503 otherwise. The
+         *     stateless encoder checks only its model.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -475,11 +478,12 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "not_ready";
+            /** @description One check per part; the stateless encoder (`face-encode-server encoder`) has only `model`. */
             checks: {
                 model: components["schemas"]["Check"];
-                store: components["schemas"]["Check"];
-                queue: components["schemas"]["Check"];
-                blobs: components["schemas"]["Check"];
+                store?: components["schemas"]["Check"];
+                queue?: components["schemas"]["Check"];
+                blobs?: components["schemas"]["Check"];
             };
         };
         Check: {

@@ -1,8 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue } from '../queue/job-queue.js';
 
-/** One registry per app instance, so tests and several apps in one process never share counters. */
-export function createMetrics(queue: JobQueue) {
+/**
+ * One registry per app instance, so tests and several apps in one process never share counters.
+ * Without a queue (the stateless encoder) there is no queue-depth gauge.
+ */
+export function createMetrics(queue?: JobQueue) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'face_encode_' });
   const httpDuration = new Histogram({
@@ -30,6 +33,11 @@ export function createMetrics(queue: JobQueue) {
     buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 30],
     registers: [registry],
   });
+  if (queue) queueDepthGauge(registry, queue);
+  return { registry, httpDuration, pipeline: { jobsProcessed, jobsFailed, encodeDuration } };
+}
+
+function queueDepthGauge(registry: Registry, queue: JobQueue): void {
   new Gauge({
     name: 'face_encode_queue_depth',
     help: 'Encode jobs by state.',
@@ -42,7 +50,6 @@ export function createMetrics(queue: JobQueue) {
       this.set({ state: 'dead' }, depth.dead);
     },
   });
-  return { registry, httpDuration, pipeline: { jobsProcessed, jobsFailed, encodeDuration } };
 }
 
 export type AppMetrics = ReturnType<typeof createMetrics>;

@@ -11,7 +11,18 @@ export function createServiceHandlers(d: HandlerDeps) {
   return {
     ...sessionRoutes(d),
     ...imageRoutes(d),
-    ...selfieRoutes(d),
-    ...operationRoutes(d),
+    ...selfieRoutes({ config: d.config, encoder: d.pipeline }),
+    ...operationRoutes({
+      metrics: d.metrics,
+      document: d.document,
+      readiness: {
+        model: async () => {
+          if (!d.pipeline.ready) throw new Error('loading');
+        },
+        store: () => d.store.ping(),
+        queue: () => d.queue.ping(),
+        blobs: () => d.blobs.ping(),
+      },
+    }),
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../../config.js';
+import type { EncodeResult } from '../../encoder/encoder.js';
 import type { ImageEvents } from '../../pipeline/image-events.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { JobQueue } from '../../queue/job-queue.js';
@@ -19,6 +20,21 @@ export interface HandlerDeps {
   metrics: AppMetrics;
   document: OpenApiDocument;
   now: () => number;
+}
+
+/** What POST /v1/selfie needs: the session server's pipeline, or the encoder's own worker threads. */
+export interface SelfieEncoder {
+  encodeNow(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<EncodeResult>;
+}
+
+/** A readiness probe: resolves when its part is ready, rejects with why it is not. */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface OperationDeps {
+  metrics: AppMetrics;
+  document: OpenApiDocument;
+  /** By name, as `checks` of GET /readyz reports them. */
+  readiness: Record<string, ReadinessCheck>;
 }
 
 /** The caller, set by the authentication hook before any handler runs. */

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderDocsPage } from '../docs-page.js';
-import type { HandlerDeps } from './handler-deps.js';
+import type { OperationDeps } from './handler-deps.js';
 
 interface Check {
   ok: boolean;
@@ -14,20 +14,18 @@ const check = (f: () => Promise<void>): Promise<Check> =>
   );
 
 /** getHealth, getReadiness, getMetrics, getOpenApi, getDocs: public, no user. */
-export function operationRoutes(d: HandlerDeps) {
+export function operationRoutes(d: OperationDeps) {
   return {
     async getHealth(_request: FastifyRequest, reply: FastifyReply) {
       return reply.send({ status: 'ok' });
     },
 
     async getReadiness(_request: FastifyRequest, reply: FastifyReply) {
-      const checks = {
-        model: d.pipeline.ready ? { ok: true } : { ok: false, detail: 'loading' },
-        store: await check(() => d.store.ping()),
-        queue: await check(() => d.queue.ping()),
-        blobs: await check(() => d.blobs.ping()),
-      };
-      const ready = Object.values(checks).every((c) => c.ok);
+      const entries = await Promise.all(
+        Object.entries(d.readiness).map(async ([name, probe]) => [name, await check(probe)] as const),
+      );
+      const checks = Object.fromEntries(entries);
+      const ready = entries.every(([, c]) => c.ok);
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
     },
 

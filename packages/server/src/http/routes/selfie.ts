@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerConfig } from '../../config.js';
 import { EncoderError } from '../../encoder/encoder-error.js';
 import { ApiError } from '../../errors/error-catalog.js';
 import { receiveUpload } from '../receive-upload.js';
-import { uploadLimits, type HandlerDeps } from './handler-deps.js';
+import { uploadLimits, type SelfieEncoder } from './handler-deps.js';
 
 const toApiError = (error: unknown) => {
   if (!(error instanceof EncoderError)) return error;
@@ -10,7 +11,7 @@ const toApiError = (error: unknown) => {
 };
 
 /** encodeSelfie: synchronous, nothing stored. */
-export function selfieRoutes(d: HandlerDeps) {
+export function selfieRoutes(d: { config: ServerConfig; encoder: SelfieEncoder }) {
   const { config } = d;
   return {
     async encodeSelfie(request: FastifyRequest, reply: FastifyReply) {
@@ -19,11 +20,9 @@ export function selfieRoutes(d: HandlerDeps) {
       // The response closes early only when the client goes away; then stop waiting.
       reply.raw.once('close', () => abort.abort());
       // Nothing of a synchronous encode is kept: the normalized bytes go straight to a worker.
-      const result = await d.pipeline
-        .encodeNow(upload.normalized, { signal: abort.signal })
-        .catch((error) => {
-          throw toApiError(error);
-        });
+      const result = await d.encoder.encodeNow(upload.normalized, { signal: abort.signal }).catch((error) => {
+        throw toApiError(error);
+      });
       if (result.faces.length > config.maxFaces) {
         throw new ApiError(
           'too_many_faces',
