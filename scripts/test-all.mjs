@@ -52,6 +52,9 @@ if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
   }
 }
 
+// The PostgreSQL and Redis tests talk to the machine's servers; start them when they are stopped.
+execFileSync('sh', ['scripts/start-services.sh'], { stdio: 'inherit' });
+
 mkdirSync('.tmp', { recursive: true });
 const report = '.tmp/vitest-report.json';
 console.log('\n▶ Tests: vitest run');

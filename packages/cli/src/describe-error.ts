@@ -92,7 +92,7 @@ export function describeError(err: unknown, context: { url: string }): ErrorRepo
   const hints: Record<string, string> = {
     too_many_images: 'A session holds at most 5 images; open another with face-encode session create.',
     file_too_large: 'Shrink the image.',
-    unsupported_media_type: 'face-encode accepts JPEG, PNG and WebP selfies.',
+    unsupported_media_type: 'face-encode accepts JPEG, PNG, WebP and GIF selfies.',
     invalid_image: 'Check that the file opens as an image.',
     too_many_faces: 'Crop the image to at most 5 faces.',
   };

@@ -3,15 +3,17 @@ import { access, open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InputError } from './cli-errors.js';
 
-export type ImageType = 'image/jpeg' | 'image/png' | 'image/webp';
+export type ImageType = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
 
-/** The image type read from the first bytes, or null when it is not JPEG, PNG or WebP. */
+/** The image type read from the first bytes, or null when it is not JPEG, PNG, WebP or GIF. */
 export function sniffImageType(bytes: Uint8Array): ImageType | null {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
   const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (bytes.length >= 8 && png.every((b, i) => bytes[i] === b)) return 'image/png';
   const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
   if (bytes.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
+  // The server reads a GIF as its first frame.
+  if (bytes.length >= 6 && (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a')) return 'image/gif';
   return null;
 }
 
@@ -37,7 +39,7 @@ export const MAX_IMAGES_PER_SESSION = 5;
 
 /**
  * Refuses, before anything is sent, files that the server would refuse: too many, missing,
- * unreadable, empty, too large, or not a JPEG/PNG/WebP by their bytes. Throws InputError (exit 5).
+ * unreadable, empty, too large, or not a JPEG/PNG/WebP/GIF by their bytes. Throws InputError (exit 5).
  */
 export async function checkImageFiles(
   paths: string[],
@@ -65,7 +67,7 @@ async function checkOne(path: string, maxFileBytes: number): Promise<CheckedImag
   } catch {
     throw new InputError(`File ${path} is not readable.`, 'Check its permissions.');
   }
-  if (info.size === 0) throw new InputError(`File ${path} is empty.`, 'Pass a JPEG, PNG or WebP image.');
+  if (info.size === 0) throw new InputError(`File ${path} is empty.`, 'Pass a JPEG, PNG, WebP or GIF image.');
   if (info.size > maxFileBytes) {
     throw new InputError(
       `File ${path} is ${(info.size / MIB).toFixed(1)} MiB, over the ${formatMib(maxFileBytes)} MiB limit.`,
@@ -86,8 +88,8 @@ async function checkOne(path: string, maxFileBytes: number): Promise<CheckedImag
   const type = sniffImageType(bytes);
   if (!type) {
     throw new InputError(
-      `File ${path} is not a JPEG, PNG or WebP image.`,
-      'face-encode accepts JPEG, PNG and WebP selfies.',
+      `File ${path} is not a JPEG, PNG, WebP or GIF image.`,
+      'face-encode accepts JPEG, PNG, WebP and GIF selfies.',
     );
   }
   return { path, name: basename(path), size: bytes.length, type, bytes };

@@ -220,7 +220,7 @@ export function buildProgram(options: BuildProgramOptions): Command {
     .command('upload')
     .description('Upload images into an existing session (checked locally first).')
     .argument('<session-id>', 'session id')
-    .argument('<files...>', 'JPEG, PNG or WebP images')
+    .argument('<files...>', 'JPEG, PNG, WebP or GIF images')
     .option('--max-file-mb <mb>', 'Refuse files larger than this, locally.', positiveNumber, 8)
     .option(
       '--wait <seconds>',
@@ -241,7 +241,7 @@ export function buildProgram(options: BuildProgramOptions): Command {
     .description(
       'Encode 1-5 selfies: open a session, upload, wait, print faces, quality and the same-person verdict.',
     )
-    .argument('<files...>', '1 to 5 JPEG, PNG or WebP images')
+    .argument('<files...>', '1 to 5 JPEG, PNG, WebP or GIF images')
     .option('--max-file-mb <mb>', 'Refuse files larger than this, locally.', positiveNumber, 8)
     .option('--encodings', 'Include the 128-number encodings.')
     .option('--ttl <seconds>', 'Seconds until the session expires.', integer(60, 604_800))

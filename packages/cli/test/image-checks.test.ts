@@ -15,16 +15,19 @@ function file(name: string, bytes: number[] | string): string {
 }
 
 describe('sniffImageType', () => {
-  it('reads JPEG, PNG and WebP from their magic bytes', () => {
+  it('reads JPEG, PNG, WebP and GIF from their magic bytes', () => {
     expect(sniffImageType(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]))).toBe('image/jpeg');
     expect(sniffImageType(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]))).toBe(
       'image/png',
     );
     expect(sniffImageType(new Uint8Array(Buffer.from('RIFF\0\0\0\0WEBPVP8 ')))).toBe('image/webp');
+    expect(sniffImageType(new Uint8Array(Buffer.from('GIF89a\x01\0\x01\0')))).toBe('image/gif');
+    expect(sniffImageType(new Uint8Array(Buffer.from('GIF87a\x01\0\x01\0')))).toBe('image/gif');
   });
 
-  it('refuses anything else, including a GIF and a truncated header', () => {
-    expect(sniffImageType(new Uint8Array(Buffer.from('GIF89a')))).toBeNull();
+  it('refuses anything else, including a TIFF and a truncated header', () => {
+    expect(sniffImageType(new Uint8Array([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0]))).toBeNull();
+    expect(sniffImageType(new Uint8Array(Buffer.from('GIF8')))).toBeNull();
     expect(sniffImageType(new Uint8Array([0xff, 0xd8]))).toBeNull();
     expect(sniffImageType(new Uint8Array(Buffer.from('hello world')))).toBeNull();
   });
@@ -50,7 +53,7 @@ describe('checkImageFiles', () => {
     await expect(checkImageFiles([file('empty.jpg', '')])).rejects.toThrow(/empty/);
     await expect(checkImageFiles([jpeg], { maxFileBytes: 3 })).rejects.toThrow(/over the/);
     await expect(checkImageFiles([file('text.jpg', 'not an image')])).rejects.toThrow(
-      /not a JPEG, PNG or WebP/,
+      /not a JPEG, PNG, WebP or GIF/,
     );
     await expect(checkImageFiles([dir])).rejects.toThrow(/not a file/);
   });

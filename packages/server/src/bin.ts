@@ -2,10 +2,11 @@
 // face-encode-server: the entry point. Environment variables are read here and nowhere else.
 import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApiKey } from './auth/api-keys.js';
 import { runCleanup } from './cleanup/run-cleanup.js';
 import { DEFAULT_CONFIG, resolveConfig, type ServerConfig } from './config.js';
+import { ENCODER_DEFAULTS, startEncoderServer } from './encoder-server.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { EngineConfigError, openEngines, type Engines } from './engines.js';
 import { createMetrics } from './http/metrics.js';
@@ -43,6 +44,8 @@ interface StartFlags {
   webhookAllowPrivate?: boolean;
   logLevel: string;
   encoder: ServerConfig['encoder'];
+  remoteEncoderUrl: string;
+  /** The old name of --remote-encoder-url. */
   remoteUrl: string;
   databaseUrl: string;
   migrate: boolean;
@@ -83,12 +86,18 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     jwtAudience: env.FACE_ENCODE_JWT_AUDIENCE ?? null,
     webhookAllowPrivate: flags.webhookAllowPrivate ?? envBool(env.FACE_ENCODE_WEBHOOK_ALLOW_PRIVATE) ?? false,
     rateLimitMax: env.FACE_ENCODE_RATE_LIMIT ? int(env.FACE_ENCODE_RATE_LIMIT) : DEFAULT_CONFIG.rateLimitMax,
+    leaseMs: env.FACE_ENCODE_LEASE_MS ? int(env.FACE_ENCODE_LEASE_MS) : DEFAULT_CONFIG.leaseMs,
     logLevel: flags.logLevel ?? env.FACE_ENCODE_LOG_LEVEL ?? DEFAULT_CONFIG.logLevel,
     encoder:
       flags.encoder ??
       (env.FACE_ENCODE_ENCODER as ServerConfig['encoder'] | undefined) ??
       DEFAULT_CONFIG.encoder,
-    remoteEncoderUrl: flags.remoteUrl ?? env.FACE_ENCODE_REMOTE_URL ?? null,
+    remoteEncoderUrl:
+      flags.remoteEncoderUrl ??
+      flags.remoteUrl ??
+      env.FACE_ENCODE_REMOTE_ENCODER_URL ??
+      env.FACE_ENCODE_REMOTE_URL ??
+      null,
     remoteEncoderToken: env.FACE_ENCODE_REMOTE_TOKEN ?? null,
     databaseUrl: flags.databaseUrl ?? env.FACE_ENCODE_DATABASE_URL ?? null,
     migrate: flags.migrate ?? true,
@@ -148,6 +157,23 @@ const program = new Command('face-encode-server')
   .description('The face-encode reference server: HTTP API, durable queue and face-encoding workers.')
   .version('0.1.0');
 
+const ENCODER_HOST = '127.0.0.1';
+
+/** Graceful shutdown on SIGTERM and SIGINT, bounded: a stuck close still exits. */
+function closeOnSignals(server: { close(): Promise<void> }, config: ServerConfig, logger: Logger): void {
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 2000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
 withEngineOptions(program.command('start'))
   .description('Start the HTTP API with encoder workers on embedded SQLite and files.')
   .option('--host <host>', 'interface to bind (env FACE_ENCODE_HOST)', undefined)
@@ -180,9 +206,10 @@ withEngineOptions(program.command('start'))
   )
   .option('--no-migrate', 'do not run database migrations at start')
   .option(
-    '--remote-url <url>',
-    'remote engine: a service speaking POST /v1/selfie (env FACE_ENCODE_REMOTE_URL)',
+    '--remote-encoder-url <url>',
+    'remote engine: a service speaking POST /v1/selfie, e.g. face-encode-server encoder (env FACE_ENCODE_REMOTE_ENCODER_URL)',
   )
+  .addOption(new Option('--remote-url <url>', 'old name of --remote-encoder-url').hideHelp())
   .addHelpText(
     'after',
     '\nExamples:\n  face-encode-server start\n  face-encode-server start --auth demo --port 3030 --workers 2\n  FACE_ENCODE_DATA_DIR=/var/lib/face-encode face-encode-server start --host 0.0.0.0',
@@ -195,6 +222,12 @@ withEngineOptions(program.command('start'))
       );
       process.exit(2);
     }
+    if (config.encoder === 'remote' && !config.remoteEncoderUrl) {
+      console.error(
+        'The remote engine needs the encoder URL: --remote-encoder-url http://127.0.0.1:8000 (face-encode-server encoder).',
+      );
+      process.exit(2);
+    }
     const logger = pino({ level: config.logLevel });
     const server = await startServer(config, { logger }).catch((error: unknown) => {
       if (error instanceof EngineConfigError) {
@@ -203,17 +236,53 @@ withEngineOptions(program.command('start'))
       }
       throw error;
     });
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 2000);
-      force.unref();
-      server.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
+    closeOnSignals(server, config, logger);
+  });
+
+program
+  .command('encoder')
+  .description(
+    'Serve only the stateless encoder (POST /v1/selfie, /healthz, /readyz, /metrics, /openapi.json): the drop-in upstream encoder of existing services.',
+  )
+  .option('--host <host>', 'interface to bind', ENCODER_HOST)
+  .option('--port <port>', 'port; 0 picks a free one', int, ENCODER_DEFAULTS.port)
+  .addOption(
+    new Option('--auth <mode>', 'authentication; none asks for no credentials')
+      .choices(['none', 'api-key', 'jwt'])
+      .default(ENCODER_DEFAULTS.auth),
+  )
+  .addOption(
+    new Option(
+      '--data-dir <dir>',
+      'auth api-key: the data dir holding the keys (env FACE_ENCODE_DATA_DIR)',
+    ).default(undefined, './.face-encode'),
+  )
+  .option('--max-file-mb <mb>', 'upload size limit in MiB (env FACE_ENCODE_MAX_FILE_MB)', int)
+  .option('--workers <n>', 'encoder threads, at least 1 (env FACE_ENCODE_WORKERS)', int)
+  .addOption(
+    new Option('--detector <name>', 'face detector (env FACE_ENCODE_DETECTOR)').choices([
+      'ssd_mobilenetv1',
+      'tiny_face_detector',
+    ]),
+  )
+  .option('--cors-origin <origin...>', 'allowed CORS origins, or * (env FACE_ENCODE_CORS_ORIGINS)')
+  .option('--jwks-url <url>', 'jwt auth: JWKS URL (env FACE_ENCODE_JWKS_URL)')
+  .option('--jwt-secret <secret>', 'jwt auth: shared HS256 secret (env FACE_ENCODE_JWT_SECRET)')
+  .option('--log-level <level>', 'pino log level (env FACE_ENCODE_LOG_LEVEL)')
+  .addHelpText(
+    'after',
+    "\nHost, port and auth come from the flags only, never from the session server's FACE_ENCODE_* variables.\n\nExamples:\n  face-encode-server encoder\n  face-encode-server encoder --port 8001 --workers 2\n  face-encode-server encoder --auth api-key --data-dir /var/lib/face-encode",
+  )
+  .action(async (flags: Partial<StartFlags>) => {
+    const config = configFrom({ ...flags, encoder: 'faceapi' });
+    const logger = pino({ level: config.logLevel });
+    if (config.auth === 'none' && !isLoopback(config.host)) {
+      logger.warn(
+        { host: config.host },
+        'auth none on a non-loopback bind: anyone who can reach it can encode',
       );
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    }
+    closeOnSignals(await startEncoderServer(config, { logger }), config, logger);
   });
 
 withEngineOptions(program.command('worker'))
@@ -264,13 +333,19 @@ withEngineOptions(program.command('worker'))
 withEngineOptions(program.command('cleanup'))
   .description('Run one cleanup pass: expired sessions, stale uploads, orphaned blobs.')
   .addOption(dataDirOption())
-  .action(async (flags: Partial<StartFlags>) => {
+  .option(
+    '--orphan-grace <seconds>',
+    'only blobs older than this can be orphans (an upload in flight writes its blob first)',
+    int,
+    3600,
+  )
+  .action(async (flags: Partial<StartFlags> & { orphanGrace: number }) => {
     const config = configFrom(flags);
     const logger = pino({ level: config.logLevel });
     const engines = await openEnginesOrExit(config);
     const { store, queue, blobs, lock } = engines;
     const result = await lock.tryWithLock('cleanup', () =>
-      runCleanup({ store, blobs, queue, logger, now: Date.now() }),
+      runCleanup({ store, blobs, queue, logger, now: Date.now(), staleUploadMs: flags.orphanGrace * 1000 }),
     );
     await engines.close();
     if (!result.ran) {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 
-export type AuthMode = 'demo' | 'api-key' | 'jwt';
+/** `none` is for the stateless encoder only (`face-encode-server encoder`): it stores nothing per user. */
+export type AuthMode = 'demo' | 'api-key' | 'jwt' | 'none';
 export type EncoderEngine = 'faceapi' | 'remote';
 
 /**

@@ -9,6 +9,8 @@ import { BullmqJobQueue } from './queue/bullmq-job-queue.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { SqliteJobQueue } from './queue/sqlite-job-queue.js';
 import type { BlobStore } from './storage/blob-store.js';
+import { parseBlobUrl, type BlobLocation } from './storage/blob-url.js';
+import { S3BlobStore } from './storage/s3-blob-store.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import type { MetadataStore } from './storage/metadata-store.js';
 import { openSqliteDatabase } from './storage/sqlite-database.js';
@@ -122,7 +124,12 @@ async function openPostgres(_config: ServerConfig): Promise<DatabaseParts> {
 
 function openRedisParts(config: ServerConfig, url: string) {
   const prefix = config.redisPrefix;
-  const queue = new BullmqJobQueue({ connection: redisConnection(url), prefix });
+  const queue = new BullmqJobQueue({
+    connection: redisConnection(url),
+    prefix,
+    // A dead worker's job comes back within about two checks after its lease ran out.
+    stalledIntervalMs: Math.min(5000, config.leaseMs),
+  });
   const events = new RedisImageEvents({ url, prefix });
   const rateLimit = new Redis(url, {
     maxRetriesPerRequest: 1,
@@ -157,14 +164,27 @@ function redisConnection(url: string) {
 }
 
 async function openBlobs(config: ServerConfig): Promise<Part<BlobStore> & { kind: 'file' | 's3' }> {
-  const url = config.blobUrl;
-  if (url === null) {
+  if (config.blobUrl === null) {
     const store = new FsBlobStore({ dir: join(config.dataDir, 'blobs') });
     return { value: store, kind: 'file', close: () => store.close() };
   }
-  if (url.startsWith('file://')) {
-    const store = new FsBlobStore({ dir: decodeURIComponent(new URL(url).pathname) });
+  let location: BlobLocation;
+  try {
+    location = parseBlobUrl(config.blobUrl);
+  } catch (error) {
+    throw new EngineConfigError(`--blob-url: ${(error as Error).message}`);
+  }
+  if (location.kind === 'file') {
+    const store = new FsBlobStore({ dir: location.dir });
     return { value: store, kind: 'file', close: () => store.close() };
   }
-  throw new EngineConfigError(`--blob-url must be file:///dir or s3://bucket/prefix, got "${url}".`);
+  const store = new S3BlobStore({
+    bucket: location.bucket,
+    prefix: location.prefix,
+    endpoint: config.s3Endpoint ?? undefined,
+    region: config.s3Region ?? undefined,
+    // Unset means the store's default (path-style whenever an endpoint is given).
+    forcePathStyle: config.s3ForcePathStyle ? true : undefined,
+  });
+  return { value: store, kind: 's3', close: () => store.close() };
 }

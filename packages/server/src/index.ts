@@ -1,6 +1,8 @@
 export { buildApp, type AppDeps } from './app.js';
 export { DEFAULT_CONFIG, resolveConfig, type ServerConfig, type AuthMode } from './config.js';
 export { startServer, openEmbeddedStores, type RunningServer, type StartOptions } from './server.js';
+export { buildEncoderApp, type EncoderAppDeps } from './encoder-app.js';
+export { startEncoderServer, ENCODER_DEFAULTS, type RunningEncoder } from './encoder-server.js';
 export { ERROR_CATALOG, ApiError, type ErrorCode } from './errors/error-catalog.js';
 export {
   signWebhookPayload,

@@ -111,7 +111,7 @@ describe('encode', () => {
     expect(six.code).toBe(5);
     const bad = await cli(['encode', faceA, textAsJpeg(join(dir, 'text.jpg'))], user);
     expect(bad.code).toBe(5);
-    expect(bad.stderr).toContain('is not a JPEG, PNG or WebP image');
+    expect(bad.stderr).toContain('is not a JPEG, PNG, WebP or GIF image');
     const list = await cli(['session', 'list', '--json'], user);
     expect(json<{ items: unknown[] }>(list).items).toHaveLength(0);
   });

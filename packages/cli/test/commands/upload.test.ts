@@ -46,7 +46,11 @@ describe('upload: local checks refuse before anything is sent (exit 5)', () => {
       /6 files given; a session holds at most 5 images/,
     ],
     ['a missing file', () => [samplePhoto(1), join(dir, 'missing.jpg')], /missing\.jpg does not exist/],
-    ['a text file named .jpg', () => [textAsJpeg(join(dir, 'notes.jpg'))], /not a JPEG, PNG or WebP image/],
+    [
+      'a text file named .jpg',
+      () => [textAsJpeg(join(dir, 'notes.jpg'))],
+      /not a JPEG, PNG, WebP or GIF image/,
+    ],
     ['a file over 8 MiB', () => [oversizedJpeg(join(dir, 'huge.jpg'), 8)], /over the 8 MiB limit/],
   ])('refuses %s', async (_name, files, message) => {
     const sessionId = await newSession();

@@ -22,6 +22,7 @@ const unauthorized = (detail: string) =>
 
 /** Returns a function that resolves the caller's user id or throws 401, per the configured mode. */
 export function createAuthenticator(config: ServerConfig, store: MetadataStore): Authenticator {
+  if (config.auth === 'none') throw new Error('Auth `none` has no authenticator: nothing is checked.');
   if (config.auth === 'demo') {
     return async (request) => {
       const user = request.headers['user_id'];

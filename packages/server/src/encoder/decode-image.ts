@@ -21,7 +21,7 @@ export interface DecodeOptions {
 }
 
 /**
- * Decodes JPEG, PNG or WebP into upright 8-bit RGB. EXIF orientation is applied, alpha is flattened
+ * Decodes JPEG, PNG, WebP or GIF (the first frame) into upright 8-bit RGB. EXIF orientation is applied, alpha is flattened
  * onto white, 16-bit and grayscale inputs become 8-bit RGB. Metadata (EXIF) never leaves this function.
  */
 export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {

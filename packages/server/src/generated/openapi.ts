@@ -16,6 +16,9 @@ export interface paths {
          * @description Opens a session that accepts 1 to 5 images until it expires (`ttl_seconds`, default one day).
          *     When `callback_url` is set, the response carries `webhook_secret` once: keep it to verify the
          *     `session.completed` webhook's `Face-Encode-Signature`.
+         *
+         *     The body is optional: no body, or an empty one sent with `Content-Type: application/json`,
+         *     opens a session on all defaults. A non-empty body must be `application/json` (else 415).
          */
         post: operations["createSession"];
         delete?: never;
@@ -92,8 +95,8 @@ export interface paths {
         put?: never;
         /**
          * Upload a selfie
-         * @description Adds one JPEG, PNG or WebP image to the session and queues it for encoding. The type is read
-         *     from the file's bytes, not from its name or declared type.
+         * @description Adds one JPEG, PNG, WebP or GIF image (of a GIF, its first frame) to the session and queues it
+         *     for encoding. The type is read from the file's bytes, not from its name or declared type.
          *
          *     - `wait` holds the response until the image is encoded or the wait runs out.
          *     - `Idempotency-Key`: the same key with the same payload returns the first response and takes no
@@ -152,7 +155,9 @@ export interface paths {
          * Encode one image now
          * @description Synchronous encoder: returns one 128-number encoding per face, `[]` when there is no face.
          *     More than 5 faces → 400 `too_many_faces`. Nothing is stored. Compatible with the face-encoding
-         *     service that the original design's workers call, so this server can be that service.
+         *     service that the original design's workers call, so this server can be that service;
+         *     `face-encode-server encoder` serves only this operation (and the operations endpoints), on
+         *     port 8000 without credentials by default.
          */
         post: operations["encodeSelfie"];
         delete?: never;
@@ -190,7 +195,8 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when the model is loaded and the store, queue and blob storage answer; 503 otherwise.
+         * @description 200 when the model is loaded and the store, queue and blob storage answer; 503 otherwise. The
+         *     stateless encoder checks only its model.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -306,7 +312,7 @@ export interface components {
          * @description The image type, read from the file's bytes.
          * @enum {string}
          */
-        ContentType: "image/jpeg" | "image/png" | "image/webp";
+        ContentType: "image/jpeg" | "image/png" | "image/webp" | "image/gif";
         CreateSessionRequest: {
             /** @description Opaque data of the caller's, returned as given. */
             vendor_data?: string;
@@ -450,7 +456,7 @@ export interface components {
         ImageUpload: {
             /**
              * Format: binary
-             * @description A JPEG, PNG or WebP image (8 MiB by default).
+             * @description A JPEG, PNG, WebP or GIF image (8 MiB by default); of a GIF, the first frame.
              */
             file: Blob;
             /** @description A display name; sanitized, never used as a path. */
@@ -459,7 +465,7 @@ export interface components {
         SelfieUpload: {
             /**
              * Format: binary
-             * @description A JPEG, PNG or WebP image.
+             * @description A JPEG, PNG, WebP or GIF image; of a GIF, the first frame.
              */
             file: Blob;
         };
@@ -472,11 +478,12 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "not_ready";
+            /** @description One check per part; the stateless encoder (`face-encode-server encoder`) has only `model`. */
             checks: {
                 model: components["schemas"]["Check"];
-                store: components["schemas"]["Check"];
-                queue: components["schemas"]["Check"];
-                blobs: components["schemas"]["Check"];
+                store?: components["schemas"]["Check"];
+                queue?: components["schemas"]["Check"];
+                blobs?: components["schemas"]["Check"];
             };
         };
         Check: {
@@ -603,7 +610,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The file is not a JPEG, PNG or WebP, judged by its bytes (`unsupported_media_type`). */
+        /**
+         * @description The body's `Content-Type` is not one the operation takes (an empty body is always accepted where
+         *     the body is optional), or the uploaded file is not a JPEG, PNG, WebP or GIF, judged by its bytes
+         *     (`unsupported_media_type`). The message names what is accepted.
+         */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
@@ -721,6 +732,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

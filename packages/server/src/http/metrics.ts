@@ -1,8 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue } from '../queue/job-queue.js';
 
-/** One registry per app instance, so tests and several apps in one process never share counters. */
-export function createMetrics(queue: JobQueue) {
+/**
+ * One registry per app instance, so tests and several apps in one process never share counters.
+ * Without a queue (the stateless encoder) there is no queue-depth gauge.
+ */
+export function createMetrics(queue?: JobQueue) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'face_encode_' });
   const httpDuration = new Histogram({
@@ -30,7 +33,12 @@ export function createMetrics(queue: JobQueue) {
     buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 30],
     registers: [registry],
   });
-  // One depth read serves both gauges of a scrape: the autoscaler's signals.
+  if (queue) queueDepthGauges(registry, queue);
+  return { registry, httpDuration, pipeline: { jobsProcessed, jobsFailed, encodeDuration } };
+}
+
+/** The autoscaler's signals; one depth read serves both gauges of a scrape. */
+function queueDepthGauges(registry: Registry, queue: JobQueue): void {
   let depthRead: Promise<Awaited<ReturnType<JobQueue['depth']>>> | null = null;
   const readDepth = () => (depthRead ??= queue.depth().finally(() => setImmediate(() => (depthRead = null))));
   new Gauge({
@@ -54,7 +62,6 @@ export function createMetrics(queue: JobQueue) {
       this.set(oldestWaitingAt === null ? 0 : Math.max(0, (Date.now() - oldestWaitingAt) / 1000));
     },
   });
-  return { registry, httpDuration, pipeline: { jobsProcessed, jobsFailed, encodeDuration } };
 }
 
 export type AppMetrics = ReturnType<typeof createMetrics>;

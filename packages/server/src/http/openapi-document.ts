@@ -29,8 +29,3 @@ export function loadOpenApiDocument(): OpenApiDocument {
   cached ??= parse(readFileSync(documentPath(), 'utf8')) as OpenApiDocument;
   return cached;
 }
-
-/** A deep copy, for plugins that rewrite what they are given. */
-export function cloneOpenApiDocument(): OpenApiDocument {
-  return structuredClone(loadOpenApiDocument());
-}

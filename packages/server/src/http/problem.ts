@@ -59,9 +59,7 @@ export function toApiError(error: unknown): ApiError {
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return new ApiError('validation_failed', 'Send the image as multipart/form-data.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError('validation_failed', 'Unsupported Content-Type for this endpoint.', {
-        status: 415,
-      });
+      return new ApiError('unsupported_media_type', 'Unsupported Content-Type for this endpoint.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ApiError('validation_failed', 'The JSON body is invalid.');

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { ApiError } from '../errors/error-catalog.js';
 import { sanitizeImageName } from './image-name.js';
-import { sniffImageType, type ImageContentType } from './image-type.js';
+import { ACCEPTED_IMAGE_TYPES, sniffImageType, type ImageContentType } from './image-type.js';
 
 export interface ReceivedImage {
   /** The normalized image: upright, metadata (EXIF) stripped. The caller decides whether to keep it. */
@@ -25,7 +25,11 @@ export interface ReceiveOptions {
   withName: boolean;
 }
 
-const notAnImage = () => new ApiError('unsupported_media_type', 'The file is not a JPEG, PNG or WebP image.');
+const notAnImage = () =>
+  new ApiError(
+    'unsupported_media_type',
+    `The file is not an image of an accepted type. Send one of: ${ACCEPTED_IMAGE_TYPES.join(', ')}.`,
+  );
 
 interface RawFile {
   bytes: Buffer;
@@ -140,12 +144,14 @@ async function normalizeImage(bytes: Uint8Array, maxPixels: number): Promise<Buf
     );
   }
   try {
+    // sharp reads the first frame of an animated GIF (or WebP) only.
     const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
-    // PNG stays lossless (16-bit and alpha survive); JPEG and WebP are re-encoded at high quality.
+    // PNG stays lossless (16-bit and alpha survive), and a GIF's first frame becomes a lossless PNG;
+    // JPEG and WebP are re-encoded at high quality.
     // The blob is deleted once encoded, so the encoders favour speed over size: no Huffman
     // optimisation pass for JPEG (the same pixels, ~10% larger), light zlib for PNG (lossless either
     // way), the fastest WebP method (same quality setting): each cuts a third to a half of its re-encode.
-    return meta.format === 'png'
+    return meta.format === 'png' || meta.format === 'gif'
       ? await image.png({ compressionLevel: 1 }).toBuffer()
       : meta.format === 'webp'
         ? await image.webp({ quality: 95, effort: 0 }).toBuffer()

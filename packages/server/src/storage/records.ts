@@ -52,7 +52,7 @@ export interface ImageRecord {
   sessionId: string;
   userId: string;
   imageName: string | null;
-  contentType: 'image/jpeg' | 'image/png' | 'image/webp';
+  contentType: 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
   sizeBytes: number;
   sha256: string;
   width: number | null;

@@ -110,3 +110,9 @@ describe('demo auth', () => {
     expect(result.stderr).toMatch(/Refusing demo auth on 0\.0\.0\.0/);
   });
 });
+
+describe('auth none', () => {
+  it('is refused by the session server: only the stateless encoder runs without credentials', async () => {
+    await expect(startTestServer({ auth: 'none' })).rejects.toThrow(/face-encode-server encoder/);
+  });
+});

@@ -70,3 +70,28 @@ export function distance(a: number[], b: number[]): number {
   for (let i = 0; i < a.length; i++) sum += ((a[i] ?? 0) - (b[i] ?? 0)) ** 2;
   return Math.sqrt(sum);
 }
+
+/**
+ * Regions of sample1.jpg (1920×1280), found once with the faceapi detector and padded generously so
+ * the exact detector output does not matter: one holds the right-hand face only, the other the two
+ * faces on the left.
+ */
+const SAMPLE1_ONE_FACE = { left: 1353, top: 57, width: 445, height: 520 };
+const SAMPLE1_TWO_FACES = { left: 262, top: 203, width: 914, height: 590 };
+
+/** A selfie-like JPEG with exactly one face. */
+export const oneFace = () =>
+  sharp(sample(1)).extract(SAMPLE1_ONE_FACE).resize({ width: 320 }).jpeg({ quality: 92 }).toBuffer();
+
+/** A JPEG with exactly two faces. */
+export const twoFaces = () =>
+  sharp(sample(1)).extract(SAMPLE1_TWO_FACES).resize({ width: 640 }).jpeg({ quality: 92 }).toBuffer();
+
+/** A 1×1 GIF, the fixture one of the existing client services tests with. */
+export const tinyGif = () =>
+  sharp({ create: { width: 1, height: 1, channels: 3, background: '#000000' } })
+    .gif()
+    .toBuffer();
+
+/** The same image as a GIF (palette, so not pixel-identical). */
+export const asGif = (img: Buffer) => sharp(img).gif().toBuffer();

@@ -144,6 +144,66 @@ describe('sessions', () => {
   });
 });
 
+describe('request bodies', () => {
+  const asJson = { 'content-type': 'application/json' };
+
+  it('reads an empty body sent as application/json as {} wherever the body is optional', async () => {
+    const created = await server.call('/v1/session', { method: 'POST', user: 'bodies', headers: asJson });
+    expect(created.status).toBe(201);
+    const s = await json(created);
+    expectSchema('CreatedSession', s);
+    const withCharset = await server.call('/v1/session', {
+      method: 'POST',
+      user: 'bodies',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '',
+    });
+    expect(withCharset.status).toBe(201);
+    for (const [method, path, status] of [
+      ['GET', `/v1/session/${s.session_id}`, 200],
+      ['GET', '/v1/sessions', 200],
+      ['DELETE', `/v1/session/${s.session_id}`, 204],
+    ] as const) {
+      const res = await server.call(path, { method, user: 'bodies', headers: asJson });
+      expect(res.status, `${method} ${path}`).toBe(status);
+    }
+  });
+
+  it('answers 415 unsupported_media_type, naming application/json, for a non-JSON body on a JSON operation', async () => {
+    for (const [type, body] of [
+      ['text/plain', 'vendor_data=x'],
+      ['application/x-www-form-urlencoded', 'vendor_data=x'],
+      ['application/xml', '<session/>'],
+    ] as const) {
+      const res = await server.call('/v1/session', {
+        method: 'POST',
+        user: 'plain',
+        headers: { 'content-type': type },
+        body,
+      });
+      const problem = await json(res);
+      expectProblem(problem, 415, 'unsupported_media_type');
+      expect(problem.error, type).toContain('application/json');
+    }
+    expect((await json(await server.call('/v1/sessions', { user: 'plain' }))).items).toEqual([]);
+  });
+
+  it('answers 415 naming multipart/form-data for JSON sent to the upload operations', async () => {
+    const s = await createSession('bodies');
+    for (const path of [`/v1/image/${s.session_id}`, '/v1/selfie']) {
+      const res = await server.call(path, {
+        method: 'POST',
+        user: 'bodies',
+        headers: asJson,
+        body: JSON.stringify({ file: 'AAAA' }),
+      });
+      const problem = await json(res);
+      expectProblem(problem, 415, 'unsupported_media_type');
+      expect(problem.error, path).toContain('multipart/form-data');
+    }
+  });
+});
+
 describe('uploads', () => {
   it('accepts a JPEG, records its sha256 and sanitizes the name', async () => {
     const s = await createSession();
@@ -270,6 +330,47 @@ describe('what is stored', () => {
       put.mockRestore();
     }
     expect(server.files().filter((f) => !f.startsWith('blobs/images/'))).toEqual([]);
+  });
+});
+
+describe('GIF uploads', () => {
+  it('takes a GIF as its first frame, stored as a lossless PNG, with content_type image/gif', async () => {
+    const frame = (background: string) =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background } })
+        .png()
+        .toBuffer();
+    const animated = await sharp([await frame('#ff0000'), await frame('#0000ff')], {
+      join: { animated: true },
+    })
+      .gif()
+      .toBuffer();
+    expect((await sharp(animated).metadata()).pages).toBe(2);
+    const put = vi.spyOn(FsBlobStore.prototype, 'put');
+    try {
+      const s = await createSession();
+      const res = await upload(s.session_id, animated);
+      expect(res.status).toBe(201);
+      const image = await json(res);
+      expectSchema('Image', image);
+      expect(image.content_type).toBe('image/gif');
+      const [, stored] = put.mock.calls[0] as [string, Uint8Array];
+      const { data, info } = await sharp(stored).raw().toBuffer({ resolveWithObject: true });
+      expect((await sharp(stored).metadata()).format).toBe('png');
+      // One 8×8 frame, and the first one (red), not the frames stacked.
+      expect([info.width, info.height]).toEqual([8, 8]);
+      expect([...data.subarray(0, 3)]).toEqual([255, 0, 0]);
+    } finally {
+      put.mockRestore();
+    }
+  });
+
+  it('still refuses other formats with a 415 that lists the accepted types', async () => {
+    const s = await createSession();
+    const res = await upload(s.session_id, await sharp(jpeg).tiff().toBuffer());
+    const problem = await json(res);
+    expectProblem(problem, 415, 'unsupported_media_type');
+    for (const type of ['image/jpeg', 'image/png', 'image/webp', 'image/gif'])
+      expect(problem.error).toContain(type);
   });
 });
 

@@ -175,26 +175,47 @@ describe('the encoding pipeline over HTTP', () => {
     }
   });
 
-  it('runs the original design: three curl calls in demo mode', async () => {
+  it("runs the original design's three curl calls verbatim, with every header, in demo mode", async () => {
+    // The design's commands, character for character; only the base URL, the session id and the
+    // file path are filled in. curl completes `Content-Type: multipart/form-data` with a boundary.
+    const design = {
+      create: `curl -X POST "http://localhost:3030/v1/session" \\
+     --header 'accept: application/json' \\
+     --header "Content-Type: application/json" \\
+     --header "user_id: 1"`,
+      upload: `curl -X POST "http://localhost:3030/v1/image/{session_id}" \\
+     --header 'accept: application/json' \\
+     --header "Content-Type: multipart/form-data" \\
+     --header "user_id: 1" \\
+     -F "file=@{file}"`,
+      summary: `curl -X GET "http://localhost:3030/v1/session/{session_id}" \\
+     --header 'accept: application/json' \\
+     --header "Content-Type: application/json" \\
+     --header "user_id: 1"`,
+    };
+    const base = server.url.replace('127.0.0.1', 'localhost');
     const run = promisify(execFile);
-    const curl = async (...args: string[]) => JSON.parse((await run('curl', ['-sS', ...args])).stdout);
-    const created = await curl('-X', 'POST', `${server.url}/v1/session`, '-H', 'user_id: 1');
-    expect(created.status).toBe('open');
-    const image = await curl(
-      '-X',
-      'POST',
-      `${server.url}/v1/image/${created.session_id}?wait=30`,
-      '-H',
-      'user_id: 1',
-      '-F',
-      `file=@${samplePath(2)}`,
-      '-F',
-      'image_name=photo.jpg',
-    );
-    expect(image).toMatchObject({ image_name: 'photo.jpg', status: 'done' });
-    const summary = await curl(`${server.url}/v1/session/${created.session_id}`, '-H', 'user_id: 1');
-    expect(summary.images[0].faces).toHaveLength(3);
-    expect(summary.status).toBe('completed');
+    const curl = async (command: string, fill: Record<string, string> = {}) => {
+      let line = command.replace('http://localhost:3030', base);
+      for (const [k, v] of Object.entries(fill)) line = line.replace(`{${k}}`, v);
+      // Output flags only: print the status after the body.
+      const { stdout } = await run('sh', ['-c', `${line} -sS -w '\\n%{http_code}'`]);
+      const cut = stdout.lastIndexOf('\n');
+      return { status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) };
+    };
+    const created = await curl(design.create);
+    expect(created).toMatchObject({ status: 201, body: { status: 'open' } });
+    const ids = { session_id: created.body.session_id as string };
+    const image = await curl(design.upload, { ...ids, file: samplePath(2) });
+    expect(image).toMatchObject({ status: 201, body: { session_id: ids.session_id } });
+    let summary = await curl(design.summary, ids);
+    for (let i = 0; i < 120 && summary.body.status !== 'completed'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      summary = await curl(design.summary, ids);
+    }
+    expect(summary.status).toBe(200);
+    expect(summary.body.status).toBe('completed');
+    expect(summary.body.images[0].faces).toHaveLength(3);
   });
 
   it('erases everything of a session after its TTL and one cleanup pass', async () => {

@@ -1,0 +1,84 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { buildSummary } from '../../pipeline/session-summary.js';
+import { decodeCursor, encodeCursor } from '../session-cursor.js';
+import { toApiImage, toApiSession, toApiWebhook } from '../to-api.js';
+import { userOf, type HandlerDeps } from './handler-deps.js';
+import { sessionNotFound } from './route-errors.js';
+
+type SessionState = 'open' | 'processing' | 'completed' | 'expired';
+type CreateRequest = FastifyRequest<{
+  Body: { vendor_data?: string; callback_url?: string; ttl_seconds?: number } | undefined;
+}>;
+type SessionRequest = FastifyRequest<{
+  Params: { session_id: string };
+  Querystring: { include?: 'landmarks' };
+}>;
+type ListRequest = FastifyRequest<{ Querystring: { limit?: number; cursor?: string; status?: string } }>;
+
+/** createSession, getSession, deleteSession, listSessions. */
+export function sessionRoutes(d: HandlerDeps) {
+  const { config, store, blobs } = d;
+
+  async function summaryOf(userId: string, sessionId: string, landmarks: boolean) {
+    const session = await store.getSession(userId, sessionId);
+    if (!session) throw sessionNotFound(sessionId);
+    const images = await store.listImages(userId, sessionId);
+    return {
+      ...toApiSession(session, d.now(), config.maxImages),
+      images: images.map((i) => toApiImage(i, { landmarks })),
+      summary: buildSummary(images, { threshold: config.threshold, fallbackModel: d.pipeline.model }),
+      webhook: toApiWebhook(await store.getWebhook(sessionId)),
+    };
+  }
+
+  return {
+    async createSession(request: CreateRequest, reply: FastifyReply) {
+      const body = request.body ?? {};
+      const session = await store.createSession({
+        id: randomUUID(),
+        userId: userOf(request),
+        ttlSeconds: body.ttl_seconds ?? 86_400,
+        vendorData: body.vendor_data ?? null,
+        callbackUrl: body.callback_url ?? null,
+        webhookSecret: body.callback_url ? `whsec_${randomBytes(24).toString('base64url')}` : null,
+        now: d.now(),
+      });
+      return reply
+        .code(201)
+        .header('location', `/v1/session/${session.id}`)
+        .send({ ...toApiSession(session, d.now(), config.maxImages), webhook_secret: session.webhookSecret });
+    },
+
+    async getSession(request: SessionRequest, reply: FastifyReply) {
+      return reply.send(
+        await summaryOf(userOf(request), request.params.session_id, request.query.include === 'landmarks'),
+      );
+    },
+
+    async deleteSession(request: SessionRequest, reply: FastifyReply) {
+      const deleted = await store.deleteSession(userOf(request), request.params.session_id);
+      if (!deleted) throw sessionNotFound(request.params.session_id);
+      await d.queue.removeForImages(deleted.imageIds);
+      for (const key of deleted.blobKeys) await blobs.delete(key);
+      return reply.code(204).send();
+    },
+
+    async listSessions(request: ListRequest, reply: FastifyReply) {
+      const limit = request.query.limit ?? 20;
+      // One row more than the page says whether there is a next page.
+      const rows = await store.listSessions(userOf(request), {
+        limit: limit + 1,
+        cursor: request.query.cursor ? decodeCursor(request.query.cursor) : null,
+        state: (request.query.status as SessionState | undefined) ?? null,
+        now: d.now(),
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return reply.send({
+        items: page.map((s) => toApiSession(s, d.now(), config.maxImages)),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      });
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { ApiError } from '../errors/error-catalog.js';
+import type { MetadataStore } from '../storage/metadata-store.js';
+
+const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+export interface IdempotentUpload {
+  userId: string;
+  key: string;
+  sessionId: string;
+  sha256: string;
+  imageName: string | null;
+  wait: number;
+  now: number;
+}
+
+export type IdempotencyClaim = { state: 'new' } | { state: 'replay'; statusCode: number; body: string };
+
+/**
+ * Claims an Idempotency-Key for this upload's payload. A finished request replays; a different payload
+ * (422) or a request still in flight (409, retry shortly) is refused.
+ */
+export async function claimIdempotency(store: MetadataStore, u: IdempotentUpload): Promise<IdempotencyClaim> {
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([u.sessionId, u.sha256, u.imageName, u.wait]))
+    .digest('hex');
+  const claim = await store.beginIdempotency({
+    userId: u.userId,
+    key: u.key,
+    sessionId: u.sessionId,
+    requestHash,
+    ttlMs: IDEMPOTENCY_TTL_MS,
+    now: u.now,
+  });
+  if (claim.state === 'mismatch') {
+    throw new ApiError('idempotency_conflict', 'This Idempotency-Key was used with a different payload.', {
+      status: 422,
+    });
+  }
+  if (claim.state === 'in_flight') {
+    throw new ApiError(
+      'idempotency_conflict',
+      'A request with this Idempotency-Key is still in flight. Retry shortly.',
+      { status: 409, headers: { 'retry-after': '1' } },
+    );
+  }
+  return claim;
+}
