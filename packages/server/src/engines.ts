@@ -13,6 +13,7 @@ import { parseBlobUrl, type BlobLocation } from './storage/blob-url.js';
 import { S3BlobStore } from './storage/s3-blob-store.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import type { MetadataStore } from './storage/metadata-store.js';
+import { openPostgresDatabase } from './storage/postgres-database.js';
 import { openSqliteDatabase } from './storage/sqlite-database.js';
 import { SqliteMetadataStore } from './storage/sqlite-metadata-store.js';
 
@@ -118,8 +119,17 @@ function sqlitePath(config: ServerConfig): string {
   return url.replace(/^(sqlite|file):(\/\/)?/, '');
 }
 
-async function openPostgres(_config: ServerConfig): Promise<DatabaseParts> {
-  throw new EngineConfigError('PostgreSQL support is not built into this server.');
+async function openPostgres(config: ServerConfig): Promise<DatabaseParts> {
+  const db = openPostgresDatabase({ databaseUrl: config.databaseUrl as string });
+  return {
+    store: db.store,
+    queue: null,
+    lock: db.lock,
+    migrate: async () => {
+      await db.migrate();
+    },
+    close: () => db.close(),
+  };
 }
 
 function openRedisParts(config: ServerConfig, url: string) {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config.js';
 import { EngineConfigError, openEngines } from '../src/engines.js';
+import { createTestSchema } from './support/postgres.js';
+import { REDIS_URL, deleteKeys, testPrefix } from './support/redis.js';
 
 describe('openEngines', () => {
   let dir: string;
@@ -19,6 +21,28 @@ describe('openEngines', () => {
     expect(engines.kinds).toEqual({ database: 'sqlite', queue: 'sqlite', blobs: 'file' });
     await engines.store.ping();
     await engines.close();
+  });
+
+  it('opens PostgreSQL, BullMQ and migrations from URLs', async () => {
+    const db = await createTestSchema();
+    const prefix = testPrefix();
+    try {
+      const engines = await openEngines(
+        resolveConfig({ dataDir: dir, databaseUrl: db.url, redisUrl: REDIS_URL, redisPrefix: prefix }),
+      );
+      try {
+        expect(engines.kinds).toEqual({ database: 'postgres', queue: 'bullmq', blobs: 'file' });
+        await engines.migrate();
+        await engines.store.ping();
+        await engines.queue.ping();
+        expect(engines.rateLimitRedis).not.toBeNull();
+      } finally {
+        await engines.close();
+      }
+    } finally {
+      await db.drop();
+      await deleteKeys(`${prefix}:*`);
+    }
   });
 
   it.each([
