@@ -243,4 +243,27 @@ describe('JobRunner', () => {
     expect(done.status).toBe('done');
     expect(calls).toBe(1);
   });
+
+  it('stores the model that encoded the image', async () => {
+    const image = await addImage();
+    const events = startRunner(async () => result(1));
+    const done = await finished(image.id, events);
+    expect(done.model).toEqual({ id: 'test-model', version: '1' });
+  });
+
+  it('hands a job still encoding back to the queue when a shutdown runs out of time', async () => {
+    const image = await addImage();
+    let started: () => void = () => {};
+    const encoding = new Promise<void>((r) => (started = r));
+    startRunner(async () => {
+      started();
+      return new Promise<EncodeResult>(() => {});
+    });
+    await encoding;
+    await (runner as JobRunner).stop(50);
+    // Another worker can take it at once, and the attempt was not used up.
+    const again = await stores.queue.lease('next-worker', 60_000);
+    expect(again).toMatchObject({ imageId: image.id, attempt: 1 });
+    expect((await stores.store.getImageForJob(image.id))?.status).not.toBe('done');
+  });
 });
