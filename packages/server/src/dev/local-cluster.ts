@@ -53,7 +53,10 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     await deleteRedisPrefix({ redisUrl: o.redisUrl, prefix: o.redisPrefix });
   };
   await scratch(true);
-  const radosgw = await startRadosgw();
+  const radosgw = await startRadosgw().catch(async (error: unknown) => {
+    await scratch(false).catch(() => {});
+    throw error;
+  });
   const processes: ServerProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map((p) => p.kill('SIGTERM')));
