@@ -1,4 +1,5 @@
-// `pnpm bench`: the encode pipeline and API benchmarks (server) and CLI start-up time.
+// `pnpm bench`: the encode pipeline and API benchmarks (server), the cluster against the embedded server, and
+// CLI start-up time.
 // Results are recorded by hand in BENCHMARKS.md with the machine they ran on.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -9,6 +10,10 @@ console.log(
 );
 for (const [title, args] of [
   ['Server: encode pipeline and API', ['packages/server/dist/bench.js']],
+  [
+    'Server: cluster (PostgreSQL, Redis, radosgw) against embedded',
+    ['packages/server/dist/bench-cluster.js'],
+  ],
   ['CLI: start-up', ['packages/cli/scripts/bench-startup.mjs']],
 ]) {
   console.log(`## ${title}\n`);

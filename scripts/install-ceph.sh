@@ -1,5 +1,6 @@
 #!/bin/sh
-# Debian's Ceph daemons for the S3 tests, which start a single-node radosgw (packages/server/test/support/radosgw.ts).
+# Debian's Ceph daemons for the S3 tests and `pnpm cluster`, which start a single-node radosgw
+# (packages/server/src/dev/radosgw.ts).
 # Idempotent: does nothing when the daemons are already on PATH.
 set -eu
 

@@ -1,19 +1,14 @@
 // `pnpm bench`: encode latency per stage, throughput by worker count, upload→done latency, and API
 // latency under full encode load. A benchmark, not a test: it prints numbers, it asserts nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import sharp from 'sharp';
+import { benchSelfie, SAMPLE_DIR } from './bench/selfie.js';
 import { FaceApiEncoder, type FaceApiEncoderOptions, type FaceDetector } from './encoder/faceapi-encoder.js';
 import { WorkerPool } from './pipeline/worker-pool.js';
 import { startServer } from './server.js';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { readFileSync } from 'node:fs';
 
-const require = createRequire(import.meta.url);
-const samples = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
 const cores = availableParallelism();
 const quick = process.env.FACE_ENCODE_BENCH_QUICK === '1';
 const runs = quick ? 5 : 20;
@@ -23,31 +18,6 @@ const pct = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 };
 const ms = (v: number) => `${v.toFixed(0)} ms`;
-
-/** A 640-px single-face selfie cut from sample1.jpg. */
-async function selfie(): Promise<Buffer> {
-  const source = readFileSync(join(samples, 'sample1.jpg'));
-  const encoder = new FaceApiEncoder();
-  // The most upright face: a typical selfie pose (sample1's largest face is tilted ~44°).
-  const face = (await encoder.encode(source)).faces.sort(
-    (a, b) => Math.abs(a.quality.roll) - Math.abs(b.quality.roll),
-  )[0];
-  if (!face) throw new Error('no face in sample1');
-  const pad = face.box.width * 0.9;
-  const meta = await sharp(source).metadata();
-  const left = Math.max(0, Math.round(face.box.x - pad));
-  const top = Math.max(0, Math.round(face.box.y - pad));
-  return sharp(source)
-    .extract({
-      left,
-      top,
-      width: Math.min((meta.width ?? 0) - left, Math.round(face.box.width + 2 * pad)),
-      height: Math.min((meta.height ?? 0) - top, Math.round(face.box.height + 2 * pad)),
-    })
-    .resize({ width: 640 })
-    .jpeg({ quality: 90 })
-    .toBuffer();
-}
 
 async function stageLatency(image: Buffer, label: string, options: FaceApiEncoderOptions) {
   const encoder = new FaceApiEncoder(options);
@@ -118,7 +88,7 @@ function upload(url: string, sessionId: string, image: Buffer, wait: number) {
   return fetch(`${url}/v1/image/${sessionId}?wait=${wait}`, { method: 'POST', headers, body: form });
 }
 
-const image = await selfie();
+const image = await benchSelfie();
 console.log(`Single-face selfie: 640 px wide JPEG, ${image.length} bytes. ${runs} runs per row.\n`);
 
 console.log('### Encode latency per stage, one thread (p50 / p95)\n');
@@ -128,7 +98,7 @@ console.log(
 await stageLatency(image, 'selfie, ssd_mobilenetv1 (default: quick 320 pass)', {});
 await stageLatency(image, 'selfie, ssd_mobilenetv1, full 512 pass only', { closeUpInputSize: 0 });
 await stageLatency(image, 'selfie, tiny_face_detector (416)', { detector: 'tiny_face_detector' });
-const group = readFileSync(join(samples, 'sample1.jpg'));
+const group = readFileSync(join(SAMPLE_DIR, 'sample1.jpg'));
 await stageLatency(group, 'sample1.jpg (3 small faces), ssd_mobilenetv1 (both passes)', {});
 
 console.log('\n### Throughput by worker threads (ssd_mobilenetv1)\n');

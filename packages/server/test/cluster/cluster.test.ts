@@ -9,7 +9,7 @@ import { FaceApiEncoder } from '../../src/encoder/faceapi-encoder.js';
 import { cropFace, sample } from '../encoder/sample-images.js';
 import { spawnServer, runServerCommand, type ClusterProcess } from '../support/cluster.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
-import { radosgwMissing, startRadosgw, type Radosgw } from '../support/radosgw.js';
+import { radosgwMissing, startRadosgw, type Radosgw } from '../../src/dev/radosgw.js';
 import { REDIS_URL, deleteKeys, testPrefix } from '../support/redis.js';
 import { imageForm } from '../support/test-server.js';
 

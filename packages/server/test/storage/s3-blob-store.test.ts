@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { S3BlobStore, S3BlobStoreError } from '../../src/storage/s3-blob-store.js';
-import { radosgwMissing, startRadosgw, type Radosgw } from '../support/radosgw.js';
+import { radosgwMissing, startRadosgw, type Radosgw } from '../../src/dev/radosgw.js';
 import { blobStoreConformance, collect } from './blob-store.conformance.js';
 
 const missing = radosgwMissing();

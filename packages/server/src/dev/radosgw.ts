@@ -1,5 +1,6 @@
-// A throwaway single-node Ceph (one monitor, one memstore OSD, radosgw) under a temp dir, for S3 tests that
-// need a store which really checks signatures and checksums. Recipe: issue 11.
+// A throwaway single-node Ceph (one monitor, one memstore OSD, radosgw) under a temp dir: an S3 store that
+// really checks signatures and checksums, without Docker. The S3 tests and `pnpm cluster` both start it, so it
+// lives in src (not test) and ships in dist. Recipe: issue 11.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
