@@ -1,6 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { buildSummary } from '../../pipeline/session-summary.js';
+import { generateWebhookSecret } from '../../webhooks/webhook-signature.js';
 import { decodeCursor, encodeCursor } from '../session-cursor.js';
 import { toApiImage, toApiSession, toApiWebhook } from '../to-api.js';
 import { userOf, type HandlerDeps } from './handler-deps.js';
@@ -41,7 +42,7 @@ export function sessionRoutes(d: HandlerDeps) {
         ttlSeconds: body.ttl_seconds ?? 86_400,
         vendorData: body.vendor_data ?? null,
         callbackUrl: body.callback_url ?? null,
-        webhookSecret: body.callback_url ? `whsec_${randomBytes(24).toString('base64url')}` : null,
+        webhookSecret: body.callback_url ? generateWebhookSecret() : null,
         now: d.now(),
       });
       return reply
