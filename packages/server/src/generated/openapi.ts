@@ -19,6 +19,10 @@ export interface paths {
          *
          *     The body is optional: no body, or an empty one sent with `Content-Type: application/json`,
          *     opens a session on all defaults. A non-empty body must be `application/json` (else 415).
+         *
+         *     `Idempotency-Key`: the same key with the same body returns the first response (the same
+         *     session) instead of opening a second one; with a different body → 422; while the first
+         *     request is in flight → 409.
          */
         post: operations["createSession"];
         delete?: never;
@@ -675,7 +679,7 @@ export interface components {
         /** @description Seconds to hold the response until the image is encoded (0 returns at once). */
         Wait: number;
         /**
-         * @description A client-chosen key (1-255 printable characters) that makes a retried upload safe.
+         * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
          * @example 0b8f5c1e-upload-1
          */
         IdempotencyKey: string;
@@ -712,7 +716,13 @@ export interface operations {
     createSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
+                 * @example 0b8f5c1e-upload-1
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -727,6 +737,8 @@ export interface operations {
                 headers: {
                     /** @description The URL of the new session's summary. */
                     Location?: string;
+                    /** @description `true` when this response replays the first response for the same `Idempotency-Key`. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -735,8 +747,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -844,7 +858,7 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description A client-chosen key (1-255 printable characters) that makes a retried upload safe.
+                 * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
                  * @example 0b8f5c1e-upload-1
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
