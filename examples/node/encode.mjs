@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Encodes 1 to 5 photos with @face-encode/sdk and prints the verdict and faces per image.
 // Usage: node examples/node/encode.mjs <photo...>
-// Env: FACE_ENCODE_URL (default http://127.0.0.1:3030), FACE_ENCODE_API_KEY, or FACE_ENCODE_USER for demo mode.
+// Env: FACE_ENCODE_URL (default http://127.0.0.1:3030), FACE_ENCODE_API_KEY, or FACE_ENCODE_USER_ID for demo mode.
 import { createFaceEncodeClient, FaceEncodeError } from '@face-encode/sdk/node';
 
 const photos = process.argv.slice(2);
@@ -10,7 +10,7 @@ if (photos.length === 0) {
   process.exit(2);
 }
 
-const client = createFaceEncodeClient({ userId: process.env.FACE_ENCODE_USER });
+const client = createFaceEncodeClient({ userId: process.env.FACE_ENCODE_USER_ID });
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
 

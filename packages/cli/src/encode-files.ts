@@ -1,5 +1,6 @@
 import type { CreateSessionRequest, SessionSummary } from '@face-encode/sdk/node';
 import type { CommandContext } from './context.js';
+import { inCommandLineOrder } from './command-line-order.js';
 import { checkImageFiles, MIB, type CheckedImage } from './image-checks.js';
 import { uploadImages } from './upload-images.js';
 
@@ -7,7 +8,7 @@ import { uploadImages } from './upload-images.js';
 export interface EncodeResult {
   summary: SessionSummary;
   files: CheckedImage[];
-  /** image_id → the file path given on the command line. */
+  /** image_id → the base name of the file given on the command line, as every line of output names it. */
   fileNames: Map<string, string>;
 }
 
@@ -29,7 +30,7 @@ export async function encodeFiles(
     const session = await client.createSession((options.session ?? {}) as CreateSessionRequest, { signal });
     progress.log(`Opened session ${session.session_id}`);
     const images = await uploadImages({ client, sessionId: session.session_id, files, progress, signal });
-    const fileNames = new Map(images.map((image, i) => [image.image_id, files[i]?.path ?? image.image_id]));
+    const fileNames = new Map(images.map((image, i) => [image.image_id, files[i]?.name ?? image.image_id]));
     const seen = new Set<string>();
     progress.update(`Encoding ${files.length} image${files.length === 1 ? '' : 's'}`);
     const summary = await client.waitForSession(session.session_id, {
@@ -52,11 +53,12 @@ export async function encodeFiles(
     progress.succeed(
       `Encoded ${files.length} image${files.length === 1 ? '' : 's'} in session ${summary.session_id}`,
     );
-    // Concurrent uploads reach the server in any order: report the images in command-line order.
-    const order = new Map(images.map((image, i) => [image.image_id, i]));
-    const position = (id: string) => order.get(id) ?? Number.MAX_SAFE_INTEGER;
-    const ordered = [...summary.images].sort((a, b) => position(a.image_id) - position(b.image_id));
-    return { summary: { ...summary, images: ordered }, files, fileNames };
+    // Images and distance matrix both in command-line order, whatever order the uploads arrived in.
+    const ordered = inCommandLineOrder(
+      summary,
+      images.map((image) => image.image_id),
+    );
+    return { summary: ordered, files, fileNames };
   } catch (err) {
     progress.stop();
     throw err;

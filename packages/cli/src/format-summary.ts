@@ -3,6 +3,9 @@ import type { Output } from './output.js';
 
 const fixed = (n: number, digits = 2) => n.toFixed(digits);
 
+/** Which face of each image the server's verdict and distances use (its `faces[0]`, largest first). */
+export const COMPARED_FACE = 'largest';
+
 /** The faces of one image, in one line per face. */
 function imageLines(out: Output, image: Image, index: number, label: string): string[] {
   const head = `${index + 1}. ${out.style('bold', label)}`;
@@ -41,7 +44,7 @@ function verdictLines(
       summary.max_distance === null
         ? ''
         : ` (max distance ${fixed(summary.max_distance, 3)}, threshold ${fixed(summary.threshold, 2)})`;
-    lines.push(`Same person: ${verdict}${max}`);
+    lines.push(`Same person: ${verdict}${max}, comparing the largest face of each image`);
   }
   const ids = summary.distance_image_ids;
   if (ids.length >= 2) {
@@ -83,10 +86,23 @@ export function formatSummary(
   return lines;
 }
 
+const row = (id: string, status: string, images: string, created: string, vendor: string) =>
+  `${id.padEnd(36)}  ${status.padEnd(10)}  ${images.padEnd(6)}  ${created.padEnd(24)}  ${vendor}`.trimEnd();
+
+/** The column headers of the `session list` table, aligned with {@link formatSessionRow}. */
+export function formatSessionHeader(): string {
+  return row('SESSION', 'STATUS', 'IMAGES', 'CREATED', 'VENDOR DATA');
+}
+
 /** One line per session for `session list`. */
 export function formatSessionRow(session: Session): string {
-  const vendor = session.vendor_data ? `  ${session.vendor_data}` : '';
-  return `${session.session_id}  ${session.status.padEnd(10)}  ${session.image_count}/${session.max_images}  ${session.created_at}${vendor}`;
+  return row(
+    session.session_id,
+    session.status,
+    `${session.image_count}/${session.max_images}`,
+    session.created_at,
+    session.vendor_data ?? '',
+  );
 }
 
 /** Removes encodings (they identify people) unless they were asked for. */

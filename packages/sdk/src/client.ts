@@ -12,6 +12,7 @@ import type {
   EncodeFile,
   EncodeOptions,
   Image,
+  PostRequestOptions,
   RequestOptions,
   Session,
   SessionList,
@@ -27,7 +28,7 @@ import { blobName, contentDigest, randomId } from './upload-body.js';
 export interface FaceEncodeClient<TInput = UploadInput> {
   /** The typed openapi-fetch client (no retries, no error mapping). */
   readonly raw: Client<paths>;
-  createSession(body?: Partial<CreateSessionRequest>, opts?: RequestOptions): Promise<CreatedSession>;
+  createSession(body?: Partial<CreateSessionRequest>, opts?: PostRequestOptions): Promise<CreatedSession>;
   getSession(sessionId: string, opts?: RequestOptions & { include?: 'landmarks' }): Promise<SessionSummary>;
   deleteSession(sessionId: string, opts?: RequestOptions): Promise<void>;
   listSessions(
@@ -45,7 +46,7 @@ export interface FaceEncodeClient<TInput = UploadInput> {
   waitForSession(sessionId: string, opts?: WaitOptions): Promise<SessionSummary>;
   encode(files: EncodeFile<TInput>[], opts?: EncodeOptions): Promise<SessionSummary>;
   compare(a: EncodeFile<TInput>, b: EncodeFile<TInput>, opts?: EncodeOptions): Promise<CompareResult>;
-  encodeSelfie(input: TInput, opts?: RequestOptions): Promise<number[][]>;
+  encodeSelfie(input: TInput, opts?: PostRequestOptions): Promise<number[][]>;
 }
 
 /** How an entry point turns its inputs into Blobs and which defaults it adds. */
@@ -102,6 +103,7 @@ export function createClientCore<TInput>(
   async function send<T>(attempt: Attempt<T>, opts: RequestOptions = {}): Promise<T> {
     const callerSignal = opts.signal;
     const timeoutMs = opts.timeoutMs ?? clientTimeoutMs;
+    const retries = opts.maxRetries ?? maxRetries;
     for (let retry = 0; ; retry++) {
       if (callerSignal?.aborted) throw abortError(callerSignal);
       const timeout = timeoutSignal(timeoutMs);
@@ -124,7 +126,7 @@ export function createClientCore<TInput>(
               cause: error,
             });
       }
-      if (retry >= maxRetries) throw failure;
+      if (retry >= retries) throw failure;
       try {
         await sleep(retryDelayMs(retry, retryAfter), callerSignal);
       } catch {
@@ -147,15 +149,24 @@ export function createClientCore<TInput>(
   const client: FaceEncodeClient<TInput> = {
     raw,
 
-    createSession(body = {}, opts) {
-      return send((signal) => raw.POST('/v1/session', { body: body as CreateSessionRequest, signal }), opts);
+    createSession(body = {}, opts = {}) {
+      // One key for every attempt: a retry after a lost response gets the same session, not a second one.
+      const headers = { ...opts.headers, 'Idempotency-Key': opts.idempotencyKey ?? randomId() };
+      return send(
+        (signal) => raw.POST('/v1/session', { body: body as CreateSessionRequest, headers, signal }),
+        opts,
+      );
     },
 
     getSession(sessionId, opts = {}) {
       const query = opts.include ? { include: opts.include } : undefined;
       return send(
         (signal) =>
-          raw.GET('/v1/session/{session_id}', { params: { path: { session_id: sessionId }, query }, signal }),
+          raw.GET('/v1/session/{session_id}', {
+            params: { path: { session_id: sessionId }, query },
+            headers: opts.headers,
+            signal,
+          }),
         opts,
       );
     },
@@ -165,6 +176,7 @@ export function createClientCore<TInput>(
         (signal) =>
           raw.DELETE('/v1/session/{session_id}', {
             params: { path: { session_id: sessionId } },
+            headers: opts?.headers,
             signal,
             parseAs: 'stream',
           }),
@@ -173,10 +185,11 @@ export function createClientCore<TInput>(
     },
 
     listSessions(query = {}) {
-      const { signal: callerSignal, timeoutMs, ...params } = query;
-      return send((signal) => raw.GET('/v1/sessions', { params: { query: params }, signal }), {
+      const { signal: callerSignal, timeoutMs, maxRetries: retries, headers, ...params } = query;
+      return send((signal) => raw.GET('/v1/sessions', { params: { query: params }, headers, signal }), {
         signal: callerSignal,
         timeoutMs,
+        maxRetries: retries,
       });
     },
 
@@ -195,6 +208,7 @@ export function createClientCore<TInput>(
         (signal) =>
           raw.GET('/v1/image/{session_id}/{image_id}', {
             params: { path: { session_id: sessionId, image_id: imageId }, query },
+            headers: opts.headers,
             signal,
           }),
         opts,
@@ -207,9 +221,11 @@ export function createClientCore<TInput>(
       // One key for every attempt: a retried upload replays the first response instead of taking a slot.
       const idempotencyKey = opts.idempotencyKey ?? randomId();
       const digest = await contentDigest(blob);
-      const header = digest
-        ? { 'Idempotency-Key': idempotencyKey, 'Content-Digest': digest }
-        : { 'Idempotency-Key': idempotencyKey };
+      const header = {
+        ...opts.headers,
+        'Idempotency-Key': idempotencyKey,
+        ...(digest ? { 'Content-Digest': digest } : {}),
+      };
       const query = opts.wait !== undefined ? { wait: opts.wait } : undefined;
       // The server may hold the response for `wait` seconds; never let the attempt time out before that.
       const timeoutMs = Math.max(opts.timeoutMs ?? clientTimeoutMs, (opts.wait ?? 0) * 1000 + 10_000);
@@ -227,7 +243,7 @@ export function createClientCore<TInput>(
             },
             signal,
           }),
-        { signal: opts.signal, timeoutMs },
+        { signal: opts.signal, timeoutMs, maxRetries: opts.maxRetries },
       );
     },
 
@@ -292,12 +308,17 @@ export function createClientCore<TInput>(
       };
     },
 
-    async encodeSelfie(input, opts) {
+    async encodeSelfie(input, opts = {}) {
       const blob = await blobOf(input);
+      // The encoder stores nothing, so a retry is safe without a key; one is sent when asked for.
+      const headers = opts.idempotencyKey
+        ? { ...opts.headers, 'Idempotency-Key': opts.idempotencyKey }
+        : opts.headers;
       return send(
         (signal) =>
           raw.POST('/v1/selfie', {
             body: { file: blob },
+            headers,
             bodySerializer: (body) => {
               const form = new FormData();
               form.append('file', body.file, blobName(blob) ?? 'image');

@@ -9,6 +9,15 @@ export { faceDistance } from './face-distance.js';
 export type * from './types.js';
 export type { components, paths } from './generated/openapi.js';
 export { SDK_VERSION } from './version.js';
+export {
+  signWebhook,
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifiedWebhook,
+  type VerifyWebhookOptions,
+  type WebhookHeaders,
+  type WebhookVerifyFailure,
+} from './verify-webhook.js';
 
 /** Whether a value is a main-entry upload input (as opposed to an `{ input, imageName }` wrapper). */
 export function isUploadInput(value: unknown): value is UploadInput {

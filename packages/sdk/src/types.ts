@@ -39,17 +39,25 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Timeout of each attempt in ms. Default the client's `timeoutMs`. */
   timeoutMs?: number;
+  /** Retries of this call after the first attempt. Default the client's `maxRetries`. */
+  maxRetries?: number;
+  /** Extra headers of this call, over the client's. Default none. */
+  headers?: Record<string, string>;
+}
+
+/** Options of the methods that POST. */
+export interface PostRequestOptions extends RequestOptions {
+  /** Idempotency-Key kept across retries. Default a fresh `crypto.randomUUID()` per call. */
+  idempotencyKey?: string;
 }
 
 /** What the main (browser-safe) entry uploads. */
 export type UploadInput = Blob | File | ArrayBuffer | Uint8Array;
 
 /** Options of `uploadImage`. */
-export interface UploadOptions extends RequestOptions {
+export interface UploadOptions extends PostRequestOptions {
   /** Stored name of the image. Default the File's name, else none. */
   imageName?: string;
-  /** Idempotency-Key kept across retries. Default a fresh `crypto.randomUUID()` per call. */
-  idempotencyKey?: string;
   /** Seconds (0..30) the server holds the response until the image is encoded. Default 0. */
   wait?: number;
 }

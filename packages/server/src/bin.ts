@@ -113,10 +113,22 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
 }
 
 const dataDirOption = () =>
-  new Option('--data-dir <dir>', 'where SQLite and blobs live (env FACE_ENCODE_DATA_DIR)').default(
-    undefined,
-    './.face-encode',
-  );
+  shown('--data-dir <dir>', 'where SQLite and blobs live (env FACE_ENCODE_DATA_DIR)', DEFAULT_CONFIG.dataDir);
+
+/**
+ * An option whose help shows the default that applies when neither the flag nor its env variable is
+ * set; the parsed value stays undefined, so configFrom can still fall back to the env variable.
+ */
+function shown(
+  flags: string,
+  description: string,
+  fallback: string,
+  parse?: (value: string) => unknown,
+): Option {
+  // In the text, not commander's default value: commander prints defaults only for defined values.
+  const option = new Option(flags, `${description} (default: ${fallback})`);
+  return parse ? option.argParser(parse) : option;
+}
 
 /** The engine flags every command that opens the stores takes. */
 function withEngineOptions(command: Command): Command {
@@ -176,30 +188,66 @@ function closeOnSignals(server: { close(): Promise<void> }, config: ServerConfig
 
 withEngineOptions(program.command('start'))
   .description('Start the HTTP API with encoder workers on embedded SQLite and files.')
-  .option('--host <host>', 'interface to bind (env FACE_ENCODE_HOST)', undefined)
-  .option('--port <port>', 'port; 0 picks a free one (env FACE_ENCODE_PORT)', int)
+  .addOption(shown('--host <host>', 'interface to bind (env FACE_ENCODE_HOST)', DEFAULT_CONFIG.host))
+  .addOption(
+    shown(
+      '--port <port>',
+      'port; 0 picks a free one (env FACE_ENCODE_PORT)',
+      String(DEFAULT_CONFIG.port),
+      int,
+    ),
+  )
   .addOption(dataDirOption())
   .addOption(
-    new Option('--auth <mode>', 'authentication (env FACE_ENCODE_AUTH)').choices(['demo', 'api-key', 'jwt']),
+    shown('--auth <mode>', 'authentication (env FACE_ENCODE_AUTH)', DEFAULT_CONFIG.auth).choices([
+      'demo',
+      'api-key',
+      'jwt',
+    ]),
   )
-  .option('--max-file-mb <mb>', 'upload size limit in MiB (env FACE_ENCODE_MAX_FILE_MB)', int)
-  .option('--workers <n>', 'encoder threads; 0 runs the API only (env FACE_ENCODE_WORKERS)', int)
-  .option('--keep-images', 'keep raw images after encoding (env FACE_ENCODE_KEEP_IMAGES)')
-  .option('--insecure-demo-auth', 'allow demo auth on a non-loopback bind')
-  .option('--cors-origin <origin...>', 'allowed CORS origins, or * (env FACE_ENCODE_CORS_ORIGINS)')
   .addOption(
-    new Option('--detector <name>', 'face detector (env FACE_ENCODE_DETECTOR)').choices([
+    shown(
+      '--max-file-mb <mb>',
+      'upload size limit in MiB (env FACE_ENCODE_MAX_FILE_MB)',
+      String(DEFAULT_CONFIG.maxFileMb),
+      int,
+    ),
+  )
+  .addOption(
+    shown(
+      '--workers <n>',
+      'encoder threads; 0 runs the API only (env FACE_ENCODE_WORKERS)',
+      'the CPU count',
+      int,
+    ),
+  )
+  .addOption(shown('--keep-images', 'keep raw images after encoding (env FACE_ENCODE_KEEP_IMAGES)', 'off'))
+  .option('--insecure-demo-auth', 'allow demo auth on a non-loopback bind')
+  .addOption(
+    shown('--cors-origin <origin...>', 'allowed CORS origins, or * (env FACE_ENCODE_CORS_ORIGINS)', 'none'),
+  )
+  .addOption(
+    shown('--detector <name>', 'face detector (env FACE_ENCODE_DETECTOR)', DEFAULT_CONFIG.detector).choices([
       'ssd_mobilenetv1',
       'tiny_face_detector',
     ]),
   )
-  .option('--threshold <distance>', 'same-person distance threshold (env FACE_ENCODE_THRESHOLD)', Number)
+  .addOption(
+    shown(
+      '--threshold <distance>',
+      'same-person distance threshold (env FACE_ENCODE_THRESHOLD)',
+      String(DEFAULT_CONFIG.threshold),
+      Number,
+    ),
+  )
   .option('--jwks-url <url>', 'jwt auth: JWKS URL (env FACE_ENCODE_JWKS_URL)')
   .option('--jwt-secret <secret>', 'jwt auth: shared HS256 secret (env FACE_ENCODE_JWT_SECRET)')
   .option('--webhook-allow-private', 'let webhooks reach private and loopback addresses')
-  .option('--log-level <level>', 'pino log level (env FACE_ENCODE_LOG_LEVEL)')
   .addOption(
-    new Option('--encoder <engine>', 'encoder engine (env FACE_ENCODE_ENCODER)').choices([
+    shown('--log-level <level>', 'pino log level (env FACE_ENCODE_LOG_LEVEL)', DEFAULT_CONFIG.logLevel),
+  )
+  .addOption(
+    shown('--encoder <engine>', 'encoder engine (env FACE_ENCODE_ENCODER)', DEFAULT_CONFIG.encoder).choices([
       'faceapi',
       'remote',
     ]),
@@ -367,6 +415,7 @@ withEngineOptions(program.command('migrate'))
 
 const keys = program.command('keys').description('Manage API keys (stored hashed; a key is shown once).');
 withEngineOptions(keys.command('create'))
+  .description('Create an API key for a user and print it once.')
   .requiredOption('--user <user>', 'the user the key acts as')
   .addOption(dataDirOption())
   .addHelpText('after', '\nExample:\n  face-encode-server keys create --user alice')
@@ -378,7 +427,9 @@ withEngineOptions(keys.command('create'))
     console.log(`Created key ${record.id} for ${record.userId}. It is shown only now:\n${key}`);
   });
 withEngineOptions(keys.command('list'))
+  .description('List API keys: id, user, prefix, state and creation time (never the key).')
   .addOption(dataDirOption())
+  .addHelpText('after', '\nExample:\n  face-encode-server keys list')
   .action(async (flags: { dataDir?: string }) => {
     const engines = await openEnginesOrExit(configFrom(flags));
     const { store } = engines;
@@ -389,8 +440,11 @@ withEngineOptions(keys.command('list'))
     }
     await engines.close();
   });
-withEngineOptions(keys.command('revoke <id>'))
+withEngineOptions(keys.command('revoke'))
+  .description('Revoke an API key by its id (from keys list); requests with it get 401 from then on.')
+  .argument('<id>', 'the key id shown by keys create and keys list')
   .addOption(dataDirOption())
+  .addHelpText('after', '\nExample:\n  face-encode-server keys revoke 3f9c1e2a')
   .action(async (id: string, flags: { dataDir?: string }) => {
     const engines = await openEnginesOrExit(configFrom(flags));
     const { store } = engines;

@@ -1,6 +1,6 @@
 import type { CommandContext } from '../context.js';
 import { encodeFiles } from '../encode-files.js';
-import { formatSummary, withoutEncodings } from '../format-summary.js';
+import { COMPARED_FACE, formatSummary, withoutEncodings } from '../format-summary.js';
 import type { CommandInput } from '../program.js';
 
 /** `encode <files...>`: 1-5 selfies in one session; prints faces, quality and the verdict. */
@@ -20,7 +20,8 @@ export async function execute(ctx: CommandContext, input: CommandInput): Promise
     },
   });
   const { out } = ctx;
-  out.result(withoutEncodings(summary, encodings === true));
+  // compared_face: which face of each image the verdict used (the server's main face, the largest).
+  out.result({ ...withoutEncodings(summary, encodings === true), compared_face: COMPARED_FACE });
   if (out.json) return;
   for (const line of formatSummary(out, summary, fileNames)) out.line(line);
   if (encodings) {

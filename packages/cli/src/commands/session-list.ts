@@ -1,6 +1,6 @@
 import type { Session, SessionStatus } from '@face-encode/sdk/node';
 import type { CommandContext } from '../context.js';
-import { formatSessionRow } from '../format-summary.js';
+import { formatSessionHeader, formatSessionRow } from '../format-summary.js';
 import type { CommandInput } from '../program.js';
 
 /** `session list`: one page (or, with `--all`, every page) of the caller's sessions, newest first. */
@@ -40,6 +40,7 @@ export async function execute(ctx: CommandContext, input: CommandInput): Promise
     );
     return;
   }
+  out.line(formatSessionHeader());
   for (const session of items) out.line(formatSessionRow(session));
   if (nextCursor) out.note(`More: face-encode session list --cursor ${nextCursor}  (or --all)`);
 }

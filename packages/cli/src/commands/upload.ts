@@ -43,7 +43,7 @@ export async function execute(ctx: CommandContext, input: CommandInput): Promise
   const { out } = ctx;
   out.result({ session_id: sessionId, images: images.map((image) => imageWithoutEncodings(image, false)) });
   images.forEach((image, i) =>
-    out.line(`${image.image_id}  ${image.status.padEnd(10)}  ${files[i]?.path ?? ''}`),
+    out.line(`${image.image_id}  ${image.status.padEnd(10)}  ${files[i]?.name ?? ''}`),
   );
   if (!out.json) out.note(`Next: face-encode session show ${sessionId}`);
 }

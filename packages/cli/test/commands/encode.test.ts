@@ -62,8 +62,11 @@ describe('encode', () => {
   it('prints the summary JSON without encodings unless asked', async () => {
     const r = await cli(['encode', faceA, faceAFlipped, faceB, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const s = json<SummaryJson>(r);
+    const s = json<SummaryJson & { compared_face: string }>(r);
     expect(s.status).toBe('completed');
+    expect(s.compared_face).toBe('largest');
+    // The matrix is in command-line order, like the image list, whatever order the uploads arrived in.
+    expect(s.summary.distance_image_ids).toEqual(s.images.map((i) => i.image_id));
     expect(s.images.map((i) => i.image_name)).toEqual(['face-a.jpg', 'face-a-flipped.jpg', 'face-b.jpg']);
     for (const image of s.images) {
       expect(image.status).toBe('done');
@@ -94,10 +97,15 @@ describe('encode', () => {
   it('prints faces, quality, verdict and distances for people, with plain progress off a TTY', async () => {
     const r = await cli(['encode', faceA, faceAFlipped, blank]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`1. ${faceA}  1 face`);
+    // Every line names a file by its base name, as "Uploaded …" does.
+    expect(r.stdout).toContain('1. face-a.jpg  1 face');
     expect(r.stdout).toMatch(/face 1: score \d\.\d\d, \d+ px, brightness/);
-    expect(r.stdout).toContain(`3. ${blank}  no face found`);
-    expect(r.stdout).toMatch(/Same person: yes \(max distance 0\.\d{3}, threshold 0\.60\)/);
+    expect(r.stdout).toContain('3. blank.png  no face found');
+    expect(r.stdout).toMatch(
+      /Same person: yes \(max distance 0\.\d{3}, threshold 0\.60\), comparing the largest face of each image/,
+    );
+    expect(r.stderr).toMatch(/Encoded face-a\.jpg: 1 face/);
+    expect(r.stderr).not.toContain(dir);
     expect(r.stdout).toContain('Distances:');
     expect(r.stderr).toMatch(/Opened session [0-9a-f-]{36}/);
     expect(r.stderr).toMatch(/Uploaded face-a\.jpg/);
@@ -130,8 +138,11 @@ describe('compare', () => {
       distance: number;
       threshold: number;
       session_id: string;
-      files: { path: string; faces: number }[];
+      compared_face: string;
+      files: { name: string; path: string; faces: number }[];
     }>(same);
+    expect(s.compared_face).toBe('largest');
+    expect(s.files.map((f) => f.name)).toEqual(['face-a.jpg', 'face-a-flipped.jpg']);
     expect(s.same_person).toBe(true);
     expect(s.distance).toBeLessThanOrEqual(s.threshold);
     expect(s.files.map((f) => [f.path, f.faces])).toEqual([
@@ -145,7 +156,10 @@ describe('compare', () => {
     expect(other.distance).toBeGreaterThan(s.distance);
 
     const human = await cli(['compare', faceA, faceAFlipped]);
-    expect(human.stdout).toMatch(/^Same person: distance 0\.\d{3} \(threshold 0\.60\)\./);
+    expect(human.stdout).toMatch(
+      /^Same person: distance 0\.\d{3} \(threshold 0\.60\), comparing the largest face of each image\./,
+    );
+    expect(human.stdout).toContain('  face-a.jpg: 1 face');
   });
 
   it('cannot tell without a face, and says why', async () => {

@@ -153,7 +153,11 @@ describe('session list', () => {
 
     const human = await cli(user, ['session', 'list']);
     expect(human.code).toBe(0);
-    expect(human.stdout.trim().split('\n')).toHaveLength(3);
+    const lines = human.stdout.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^SESSION\s+STATUS\s+IMAGES\s+CREATED\s+VENDOR DATA$/);
+    // Each column starts where its header does.
+    expect(lines[1]?.indexOf('open')).toBe(lines[0]?.indexOf('STATUS'));
     expect(human.stdout).toContain(ids[0]);
   });
 

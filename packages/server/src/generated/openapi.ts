@@ -15,10 +15,14 @@ export interface paths {
          * Open a session
          * @description Opens a session that accepts 1 to 5 images until it expires (`ttl_seconds`, default one day).
          *     When `callback_url` is set, the response carries `webhook_secret` once: keep it to verify the
-         *     `session.completed` webhook's `Face-Encode-Signature`.
+         *     `session.completed` webhook's Standard Webhooks signature (`verifyWebhook` in `@face-encode/sdk`).
          *
          *     The body is optional: no body, or an empty one sent with `Content-Type: application/json`,
          *     opens a session on all defaults. A non-empty body must be `application/json` (else 415).
+         *
+         *     `Idempotency-Key`: the same key with the same body returns the first response (the same
+         *     session) instead of opening a second one; with a different body → 422; while the first
+         *     request is in flight → 409.
          */
         post: operations["createSession"];
         delete?: never;
@@ -282,9 +286,13 @@ export interface webhooks {
          * A session completed
          * @description POSTed as JSON to the session's `callback_url` once every image is done or failed.
          *
-         *     `Face-Encode-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhook_secret, "<t>.<raw body>")>`.
-         *     Reject a signature whose `t` is more than 300 s off. Retries keep the same event `id`, so a
-         *     receiver drops duplicates by `id`. Any 2xx acknowledges; redirects are not followed.
+         *     Signed by the Standard Webhooks spec (https://www.standardwebhooks.com): the signed content is
+         *     `<webhook-id>.<webhook-timestamp>.<raw body>`, the key is the base64-decoded part of
+         *     `webhook_secret` after `whsec_`, and `webhook-signature` is `v1,` + base64 HMAC-SHA256.
+         *     Any Standard Webhooks library verifies it, or `verifyWebhook` from `@face-encode/sdk`.
+         *     Reject a `webhook-timestamp` more than 300 s off. Retries keep the same `webhook-id` (the
+         *     event `id`), so a receiver drops duplicates by it. Any 2xx acknowledges; redirects are not
+         *     followed.
          */
         post: operations["sessionCompletedWebhook"];
         delete?: never;
@@ -342,7 +350,7 @@ export interface components {
         };
         /** @description A new session; `webhook_secret` is shown only here. */
         CreatedSession: components["schemas"]["Session"] & {
-            /** @description The HMAC secret of this session's webhook; null without `callback_url`. */
+            /** @description The Standard Webhooks signing secret of this session's webhook (`whsec_` + base64 of 24 random bytes); null without `callback_url`. */
             webhook_secret: string | null;
         };
         SessionList: {
@@ -671,7 +679,7 @@ export interface components {
         /** @description Seconds to hold the response until the image is encoded (0 returns at once). */
         Wait: number;
         /**
-         * @description A client-chosen key (1-255 printable characters) that makes a retried upload safe.
+         * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
          * @example 0b8f5c1e-upload-1
          */
         IdempotencyKey: string;
@@ -708,7 +716,13 @@ export interface operations {
     createSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
+                 * @example 0b8f5c1e-upload-1
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -723,6 +737,8 @@ export interface operations {
                 headers: {
                     /** @description The URL of the new session's summary. */
                     Location?: string;
+                    /** @description `true` when this response replays the first response for the same `Idempotency-Key`. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -731,8 +747,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -840,7 +858,7 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description A client-chosen key (1-255 printable characters) that makes a retried upload safe.
+                 * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
                  * @example 0b8f5c1e-upload-1
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -1104,15 +1122,20 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`
-                 * @example t=1763852100,v1=5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592
-                 */
-                "Face-Encode-Signature": string;
-                /**
-                 * @description The event's `id`, repeated as a header.
+                 * @description The event's `id`; the same on every retry.
                  * @example 9b2e6f3c-4a1d-4c1e-8f7a-2b3c4d5e6f70
                  */
-                "Face-Encode-Event-Id": string;
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this delivery attempt.
+                 * @example 1763852100
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated list of `v1,<base64 HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<raw body>")>`, where key is the base64-decoded part of `webhook_secret` after `whsec_`.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
             };
             path?: never;
             cookie?: never;

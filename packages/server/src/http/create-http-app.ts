@@ -13,6 +13,7 @@ import type { AppMetrics } from './metrics.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import { sendProblem, toApiError } from './problem.js';
 import { bodyRules, enforceBodyRules, isMultipart } from './request-body.js';
+import { refuseResponseOnlyMediaTypes } from './response-media-types.js';
 
 export interface HttpAppOptions {
   /** A pino logger; a JSON logger at config.logLevel when omitted. */
@@ -171,6 +172,7 @@ async function registerRoutes(app: FastifyInstance, o: HttpAppOptions): Promise<
     for (const method of methods) routeList.push({ method, url: route.url });
   });
 
+  refuseResponseOnlyMediaTypes(app, o.document);
   // A copy: the plugin rewrites the document it is given.
   await app.register(openapiGlue, {
     specification: structuredClone(o.document),

@@ -16,14 +16,29 @@ export interface IdempotentUpload {
 
 export type IdempotencyClaim = { state: 'new' } | { state: 'replay'; statusCode: number; body: string };
 
+/** Any idempotent POST: `fingerprint` is what must match for a replay; `sessionId` owns the record. */
+export interface IdempotentRequest {
+  userId: string;
+  key: string;
+  sessionId: string;
+  fingerprint: unknown[];
+  now: number;
+}
+
+/** Claims an Idempotency-Key for this upload's payload. */
+export function claimIdempotency(store: MetadataStore, u: IdempotentUpload): Promise<IdempotencyClaim> {
+  return claimIdempotencyKey(store, { ...u, fingerprint: [u.sessionId, u.sha256, u.imageName, u.wait] });
+}
+
 /**
- * Claims an Idempotency-Key for this upload's payload. A finished request replays; a different payload
+ * Claims an Idempotency-Key for a request's fingerprint. A finished request replays; a different payload
  * (422) or a request still in flight (409, retry shortly) is refused.
  */
-export async function claimIdempotency(store: MetadataStore, u: IdempotentUpload): Promise<IdempotencyClaim> {
-  const requestHash = createHash('sha256')
-    .update(JSON.stringify([u.sessionId, u.sha256, u.imageName, u.wait]))
-    .digest('hex');
+export async function claimIdempotencyKey(
+  store: MetadataStore,
+  u: IdempotentRequest,
+): Promise<IdempotencyClaim> {
+  const requestHash = createHash('sha256').update(JSON.stringify(u.fingerprint)).digest('hex');
   const claim = await store.beginIdempotency({
     userId: u.userId,
     key: u.key,

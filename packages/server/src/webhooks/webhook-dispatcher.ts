@@ -6,7 +6,7 @@ import { backoffDelay } from '../queue/retry-backoff.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { WebhookRecord } from '../storage/records.js';
 import { resolveWebhookTarget } from './ssrf-guard.js';
-import { signWebhookPayload } from './webhook-signature.js';
+import { webhookHeaders } from './webhook-signature.js';
 
 export interface WebhookDispatcherOptions {
   store: MetadataStore;
@@ -104,8 +104,7 @@ export class WebhookDispatcher {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'face-encode-webhooks/1',
-          'face-encode-event-id': hook.eventId,
-          'face-encode-signature': signWebhookPayload(secret, hook.payload),
+          ...webhookHeaders(secret, hook.eventId, hook.payload),
         },
         body: hook.payload,
         signal: AbortSignal.timeout(this.#o.timeoutMs ?? 10_000),

@@ -1,59 +1,39 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
-/** `Face-Encode-Signature` value for `body` at unix time `t`: `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
-export function signWebhookPayload(
-  secret: string,
-  body: string,
-  t: number = Math.floor(Date.now() / 1000),
-): string {
-  const mac = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
-  return `t=${t},v1=${mac}`;
+// Standard Webhooks (standardwebhooks.com). Receivers verify with `verifyWebhook` from
+// `@face-encode/sdk`, which needs neither this package nor Node.
+
+const SECRET_PREFIX = 'whsec_';
+
+/** A new signing secret: `whsec_` + base64 of 24 random bytes, the format the spec's libraries read. */
+export function generateWebhookSecret(): string {
+  return SECRET_PREFIX + randomBytes(24).toString('base64');
 }
 
-export type WebhookVerifyFailure = 'malformed' | 'timestamp' | 'signature';
-
-export class WebhookVerificationError extends Error {
-  readonly reason: WebhookVerifyFailure;
-  constructor(reason: WebhookVerifyFailure, message: string) {
-    super(message);
-    this.name = 'WebhookVerificationError';
-    this.reason = reason;
-  }
-}
-
-export interface VerifyWebhookOptions {
-  /** The session's `webhook_secret`. */
-  secret: string;
-  /** The raw request body, exactly as received. */
-  body: string;
-  /** The `Face-Encode-Signature` header. */
-  header: string | null | undefined;
-  /** Largest allowed clock difference in seconds. Default 300. */
-  toleranceSec?: number;
-  /** Current unix time in seconds. Default now. */
-  now?: number;
-}
-
-/** For receivers: throws WebhookVerificationError unless the signature is valid and fresh. */
-export function verifyWebhookSignature(o: VerifyWebhookOptions): true {
-  const parts = new Map(
-    (o.header ?? '').split(',').map((p) => {
-      const i = p.indexOf('=');
-      return [p.slice(0, i).trim(), p.slice(i + 1).trim()] as const;
-    }),
+/** The HMAC key: the bytes base64-encoded after `whsec_` (Node's decoder also reads older base64url secrets). */
+function secretKey(secret: string): Buffer {
+  return Buffer.from(
+    secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret,
+    'base64',
   );
-  const t = Number(parts.get('t'));
-  const v1 = parts.get('v1');
-  if (!Number.isInteger(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) {
-    throw new WebhookVerificationError('malformed', 'The signature header is malformed.');
-  }
-  const now = o.now ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - t) > (o.toleranceSec ?? 300)) {
-    throw new WebhookVerificationError('timestamp', 'The signature timestamp is too far from now.');
-  }
-  const expected = createHmac('sha256', o.secret).update(`${t}.${o.body}`).digest();
-  if (!timingSafeEqual(expected, Buffer.from(v1, 'hex'))) {
-    throw new WebhookVerificationError('signature', 'The signature does not match the body.');
-  }
-  return true;
+}
+
+/** `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`. */
+export function signWebhookPayload(secret: string, id: string, timestamp: number, body: string): string {
+  const mac = createHmac('sha256', secretKey(secret)).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return `v1,${mac}`;
+}
+
+/** The three Standard Webhooks headers for one delivery attempt at unix time `timestamp` (seconds). */
+export function webhookHeaders(
+  secret: string,
+  id: string,
+  body: string,
+  timestamp: number = Math.floor(Date.now() / 1000),
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signWebhookPayload(secret, id, timestamp, body),
+  };
 }

@@ -119,7 +119,7 @@ describe.skipIf(missing !== null)('cluster: 2 APIs + 2 workers on PostgreSQL, Re
     await rgw.createBucket(bucket);
     db = await createTestSchema();
     receiver = createServer((req, res) => {
-      const id = req.headers['face-encode-event-id'] as string;
+      const id = req.headers['webhook-id'] as string;
       deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
       req.resume();
       res.writeHead(204).end();

@@ -1,8 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { buildSummary } from '../../pipeline/session-summary.js';
+import { generateWebhookSecret } from '../../webhooks/webhook-signature.js';
 import { decodeCursor, encodeCursor } from '../session-cursor.js';
 import { toApiImage, toApiSession, toApiWebhook } from '../to-api.js';
+import { claimIdempotencyKey } from '../upload-idempotency.js';
 import { userOf, type HandlerDeps } from './handler-deps.js';
 import { sessionNotFound } from './route-errors.js';
 
@@ -35,19 +37,50 @@ export function sessionRoutes(d: HandlerDeps) {
   return {
     async createSession(request: CreateRequest, reply: FastifyReply) {
       const body = request.body ?? {};
-      const session = await store.createSession({
-        id: randomUUID(),
-        userId: userOf(request),
-        ttlSeconds: body.ttl_seconds ?? 86_400,
-        vendorData: body.vendor_data ?? null,
-        callbackUrl: body.callback_url ?? null,
-        webhookSecret: body.callback_url ? `whsec_${randomBytes(24).toString('base64url')}` : null,
-        now: d.now(),
-      });
-      return reply
-        .code(201)
-        .header('location', `/v1/session/${session.id}`)
-        .send({ ...toApiSession(session, d.now(), config.maxImages), webhook_secret: session.webhookSecret });
+      const userId = userOf(request);
+      const id = randomUUID();
+      const idemKey = request.headers['idempotency-key'] as string | undefined;
+      if (idemKey) {
+        // The record belongs to the session it creates, so deleting that session also forgets the key.
+        const claim = await claimIdempotencyKey(store, {
+          userId,
+          key: idemKey,
+          sessionId: id,
+          fingerprint: ['createSession', body.vendor_data, body.callback_url, body.ttl_seconds],
+          now: d.now(),
+        });
+        if (claim.state === 'replay') {
+          const first = JSON.parse(claim.body) as { session_id: string };
+          return reply
+            .code(claim.statusCode)
+            .header('location', `/v1/session/${first.session_id}`)
+            .header('idempotent-replayed', 'true')
+            .type('application/json')
+            .serializer((x: unknown) => x as string)
+            .send(claim.body);
+        }
+      }
+      let session;
+      try {
+        session = await store.createSession({
+          id,
+          userId,
+          ttlSeconds: body.ttl_seconds ?? 86_400,
+          vendorData: body.vendor_data ?? null,
+          callbackUrl: body.callback_url ?? null,
+          webhookSecret: body.callback_url ? generateWebhookSecret() : null,
+          now: d.now(),
+        });
+      } catch (error) {
+        if (idemKey) await store.abandonIdempotency(userId, idemKey);
+        throw error;
+      }
+      const created = {
+        ...toApiSession(session, d.now(), config.maxImages),
+        webhook_secret: session.webhookSecret,
+      };
+      if (idemKey) await store.completeIdempotency(userId, idemKey, 201, JSON.stringify(created));
+      return reply.code(201).header('location', `/v1/session/${session.id}`).send(created);
     },
 
     async getSession(request: SessionRequest, reply: FastifyReply) {
