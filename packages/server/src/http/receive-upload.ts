@@ -5,6 +5,8 @@ import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { ApiError } from '../errors/error-catalog.js';
 import { sanitizeImageName } from './image-name.js';
+import { checkMultipartBoundary, malformedMultipart } from './multipart-boundary.js';
+import { whenBodyStalls } from './body-stall.js';
 import { ACCEPTED_IMAGE_TYPES, sniffImageType, type ImageContentType } from './image-type.js';
 
 export interface ReceivedImage {
@@ -80,37 +82,52 @@ async function readFilePart(
 export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions): Promise<ReceivedImage> {
   if (!request.isMultipart())
     throw new ApiError('validation_failed', 'Send the image as multipart/form-data with a `file` field.');
-  let raw: RawFile | null = null;
-  let imageName: string | null = null;
+  checkMultipartBoundary(request.headers['content-type']);
+  let raw: RawFile | null;
+  let imageName: string | null;
+  const stall = whenBodyStalls(request.raw);
   try {
     const parts = request.parts({
       limits: { fileSize: o.maxFileBytes, files: 1, fields: 2, fieldSize: 1024, parts: 3, headerPairs: 50 },
     });
-    for await (const part of parts) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file') {
-          part.file.resume();
-          throw new ApiError(
-            'validation_failed',
-            `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`,
-          );
+    const read = async () => {
+      let raw: RawFile | null = null;
+      let imageName: string | null = null;
+      for await (const part of parts) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file') {
+            part.file.resume();
+            throw new ApiError(
+              'validation_failed',
+              `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`,
+            );
+          }
+          raw = await readFilePart(part.file, o.maxFileBytes);
+        } else if (o.withName && part.fieldname === 'image_name') {
+          const value = String(part.value ?? '');
+          if (value.length > 255)
+            throw new ApiError('validation_failed', 'image_name must be at most 255 characters.');
+          imageName = sanitizeImageName(value);
+        } else {
+          throw new ApiError('validation_failed', `Unexpected form field "${part.fieldname}".`);
         }
-        raw = await readFilePart(part.file, o.maxFileBytes);
-      } else if (o.withName && part.fieldname === 'image_name') {
-        const value = String(part.value ?? '');
-        if (value.length > 255)
-          throw new ApiError('validation_failed', 'image_name must be at most 255 characters.');
-        imageName = sanitizeImageName(value);
-      } else {
-        throw new ApiError('validation_failed', `Unexpected form field "${part.fieldname}".`);
       }
-    }
+      return { raw, imageName };
+    };
+    const reading = read();
+    // When the stall wins, the abandoned read may still fail; that failure is already answered.
+    reading.catch(() => {});
+    ({ raw, imageName } = await Promise.race([reading, stall.promise]));
   } catch (error) {
     // multipart's own limit error, when the stream failed before the truncation was seen.
     if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new ApiError('file_too_large', `The file is over the ${o.maxFileBytes / 2 ** 20} MiB limit.`);
     }
-    throw error;
+    if (error instanceof ApiError || (error as { statusCode?: number }).statusCode) throw error;
+    // busboy's own parse errors (no boundary, truncated, garbage, bare LF) are the client's.
+    throw malformedMultipart(error);
+  } finally {
+    stall.cancel();
   }
   if (!raw) throw new ApiError('validation_failed', 'The `file` field is required.');
   const normalized = await normalizeImage(raw.bytes, o.maxPixels);
