@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
+import { shapeProblem } from '../encoder/image-shape.js';
 import { ApiError } from '../errors/error-catalog.js';
 import { sanitizeImageName } from './image-name.js';
 import { checkMultipartBoundary, malformedMultipart } from './multipart-boundary.js';
@@ -142,7 +143,8 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
 }
 
 /**
- * Checks the image with a pixel limit before decoding (decompression bombs never allocate), then
+ * Checks the shape (sides, aspect ratio, pixels) from the header before decoding (decompression bombs
+ * and 1 × 40,000,000 strips never allocate), then
  * decodes it fully (truncated or corrupt files fail here, not in a worker) and re-encodes it upright
  * without metadata, so EXIF is never stored.
  */
@@ -154,12 +156,8 @@ async function normalizeImage(bytes: Uint8Array, maxPixels: number): Promise<Buf
     throw new ApiError('invalid_image', 'The image could not be read.');
   }
   if (!meta.width || !meta.height) throw new ApiError('invalid_image', 'The image has no dimensions.');
-  if (meta.width * meta.height > maxPixels) {
-    throw new ApiError(
-      'invalid_image',
-      `The image is ${meta.width}×${meta.height}; the limit is ${maxPixels} pixels.`,
-    );
-  }
+  const problem = shapeProblem(meta.width, meta.height, maxPixels);
+  if (problem) throw new ApiError('invalid_image', problem);
   try {
     // sharp reads the first frame of an animated GIF (or WebP) only.
     const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
