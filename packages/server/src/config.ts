@@ -69,6 +69,18 @@ export interface ServerConfig {
   webhookAllowPrivate: boolean;
   /** Webhook attempts before giving up. Default 6. */
   webhookMaxAttempts: number;
+  /** Whole request (headers and body) must arrive within this, else 408; bounds slow uploads (slowloris). Default 60 000. Env FACE_ENCODE_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs: number;
+  /** Request headers must arrive within this, else 408. Default 10 000. */
+  headersTimeoutMs: number;
+  /** A socket with no traffic at all for this long is closed. Default 30 000. */
+  idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. Default 5 000. */
+  keepAliveTimeoutMs: number;
+  /** Open connections per process; more are refused at accept. Default 1 024. Env FACE_ENCODE_MAX_CONNECTIONS. */
+  maxConnections: number;
+  /** Requests per keep-alive socket before it is closed. Default 1 000. */
+  maxRequestsPerSocket: number;
   /** Bound on graceful shutdown in ms. Default 10 000. */
   shutdownTimeoutMs: number;
   /** pino log level. Default `info`. Env FACE_ENCODE_LOG_LEVEL. */
@@ -124,6 +136,12 @@ export const DEFAULT_CONFIG: ServerConfig = {
   cleanupIntervalMs: 60_000,
   webhookAllowPrivate: false,
   webhookMaxAttempts: 6,
+  requestTimeoutMs: 60_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_024,
+  maxRequestsPerSocket: 1_000,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
   databaseUrl: null,

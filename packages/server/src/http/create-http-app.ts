@@ -55,6 +55,17 @@ function createFastify(config: ServerConfig, logger: Logger | undefined) {
   return Fastify({
     ...logging,
     bodyLimit: config.maxJsonBytes,
+    // Without these, a trickled body or a part busboy never finishes holds a socket (and its buffers)
+    // forever: Node answers 408 when headers or the whole request are late.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    maxRequestsPerSocket: config.maxRequestsPerSocket,
+    http: {
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      // How often Node looks for late requests (default 30 s, longer than short timeouts).
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
+    },
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -185,6 +196,8 @@ async function registerRoutes(app: FastifyInstance, o: HttpAppOptions): Promise<
  */
 export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Promise<FastifyInstance> {
   const app = createFastify(config, o.logger);
+  // A cap on sockets, so a flood of idle or trickling connections cannot exhaust descriptors.
+  app.server.maxConnections = config.maxConnections;
   app.decorateRequest('userId', '');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
