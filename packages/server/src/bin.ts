@@ -86,6 +86,9 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     jwtAudience: env.FACE_ENCODE_JWT_AUDIENCE ?? null,
     webhookAllowPrivate: flags.webhookAllowPrivate ?? envBool(env.FACE_ENCODE_WEBHOOK_ALLOW_PRIVATE) ?? false,
     rateLimitMax: env.FACE_ENCODE_RATE_LIMIT ? int(env.FACE_ENCODE_RATE_LIMIT) : DEFAULT_CONFIG.rateLimitMax,
+    authFailureMax: env.FACE_ENCODE_AUTH_FAILURE_LIMIT
+      ? int(env.FACE_ENCODE_AUTH_FAILURE_LIMIT)
+      : DEFAULT_CONFIG.authFailureMax,
     requestTimeoutMs: env.FACE_ENCODE_REQUEST_TIMEOUT_MS
       ? int(env.FACE_ENCODE_REQUEST_TIMEOUT_MS)
       : DEFAULT_CONFIG.requestTimeoutMs,

@@ -59,6 +59,8 @@ export interface ServerConfig {
   leaseMs: number;
   /** Requests per user per window. Default 300. Env FACE_ENCODE_RATE_LIMIT. */
   rateLimitMax: number;
+  /** Failed authentications per client address per rate-limit window before 429. Default 20. Env FACE_ENCODE_AUTH_FAILURE_LIMIT. */
+  authFailureMax: number;
   /** Rate limit window in ms. Default 60 000. */
   rateLimitWindowMs: number;
   /** Allowed CORS origins; `*` allows any; empty disables CORS. Default []. Env FACE_ENCODE_CORS_ORIGINS (comma-separated). */
@@ -132,6 +134,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   leaseMs: 30_000,
   rateLimitMax: 300,
   rateLimitWindowMs: 60_000,
+  authFailureMax: 20,
   corsOrigins: [],
   cleanupIntervalMs: 60_000,
   webhookAllowPrivate: false,

@@ -7,6 +7,7 @@ import openapiGlue from 'fastify-openapi-glue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticate.js';
+import { LoginFailures } from '../auth/login-failures.js';
 import type { ServerConfig } from '../config.js';
 import { ApiError } from '../errors/error-catalog.js';
 import type { AppMetrics } from './metrics.js';
@@ -215,13 +216,29 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
     },
   });
 
-  // Authenticate before rate limiting, so the limit is per user.
+  // Authenticate before rate limiting, so the limit is per user; failures are limited per address
+  // here, before the credentials are even looked at.
   const authenticate = o.authenticate;
   if (authenticate) {
+    const failures = new LoginFailures(config.authFailureMax, config.rateLimitWindowMs);
     app.addHook('onRequest', async (request: FastifyRequest) => {
       const path = request.routeOptions.url;
       if (!path || PUBLIC.has(path)) return;
-      request.userId = await authenticate(request);
+      const blockedFor = failures.retryAfter(request.ip, Date.now());
+      if (blockedFor !== null) {
+        throw new ApiError(
+          'rate_limited',
+          `Too many failed authentications from this address. Retry in ${blockedFor} seconds.`,
+          { headers: { 'retry-after': String(blockedFor) } },
+        );
+      }
+      try {
+        request.userId = await authenticate(request);
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'unauthorized')
+          failures.record(request.ip, Date.now());
+        throw error;
+      }
     });
   }
   await registerRateLimit(app, config, o.rateLimitRedis ?? null);

@@ -66,8 +66,11 @@ export interface MetadataStore {
   createApiKey(input: { id: string; userId: string; prefix: string; hash: string }): Promise<ApiKeyRecord>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
   revokeApiKey(id: string): Promise<boolean>;
-  /** The active (not revoked) key with this hash; touches lastUsedAt. */
-  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /**
+   * The active (not revoked) key with this hash; touches lastUsedAt when it is older than
+   * API_KEY_TOUCH_INTERVAL_MS (`now` defaults to the clock).
+   */
+  findApiKeyByHash(hash: string, now?: number): Promise<ApiKeyRecord | null>;
 
   createWebhook(
     record: Omit<WebhookRecord, 'attempts' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>,
@@ -170,3 +173,9 @@ export interface FinishImage {
 export type FinishImageResult =
   | { written: true; sessionId: string; sessionCompleted: boolean }
   | { written: false; reason: 'duplicate' | 'gone' };
+
+/**
+ * lastUsedAt is for humans ("used today?"), so a minute's resolution is plenty: writing it on every
+ * authenticated request turned each read into a database write.
+ */
+export const API_KEY_TOUCH_INTERVAL_MS = 60_000;

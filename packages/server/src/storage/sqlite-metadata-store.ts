@@ -11,6 +11,7 @@ import type {
   NewSession,
   OutboxEntry,
 } from './metadata-store.js';
+import { API_KEY_TOUCH_INTERVAL_MS } from './metadata-store.js';
 import type {
   ApiKeyRecord,
   FaceRecord,
@@ -452,12 +453,14 @@ export class SqliteMetadataStore implements MetadataStore {
     );
   }
 
-  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+  async findApiKeyByHash(hash: string, now = Date.now()): Promise<ApiKeyRecord | null> {
     const row = this.#sql(
       'SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
     ).get(hash) as ApiKeyRow | undefined;
     if (!row) return null;
-    this.#sql('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(Date.now(), row.id);
+    // Decided on the row just read, so a fresh key costs no write statement (and no write lock).
+    if (row.last_used_at === null || row.last_used_at < now - API_KEY_TOUCH_INTERVAL_MS)
+      this.#sql('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(now, row.id);
     return toApiKey(row);
   }
 

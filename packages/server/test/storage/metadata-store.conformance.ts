@@ -563,6 +563,22 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect((await store.listApiKeys()).find((k) => k.id === 'key-id-1')?.revokedAt).not.toBeNull();
         expect(await store.findApiKeyByHash('g'.repeat(64))).toMatchObject({ id: 'key-id-2' });
       });
+
+      it('touches lastUsedAt at most once a minute, not on every request', async () => {
+        await store.createApiKey({
+          id: 'key-id-3',
+          userId: 'user-c',
+          prefix: 'fe_ghi',
+          hash: 'i'.repeat(64),
+        });
+        const lastUsed = async () => (await store.listApiKeys()).find((k) => k.id === 'key-id-3')?.lastUsedAt;
+        await store.findApiKeyByHash('i'.repeat(64), T0);
+        expect(await lastUsed()).toBe(T0);
+        await store.findApiKeyByHash('i'.repeat(64), T0 + 30_000);
+        expect(await lastUsed()).toBe(T0);
+        await store.findApiKeyByHash('i'.repeat(64), T0 + 61_000);
+        expect(await lastUsed()).toBe(T0 + 61_000);
+      });
     });
 
     describe('webhooks', () => {
