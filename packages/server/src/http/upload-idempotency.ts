@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../errors/error-catalog.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 
-const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/**
+ * An unfinished claim outlives its request by this much at most (the request's own `wait` is added):
+ * past it the claimer is taken to have crashed, so a retry is not refused with 409 for a whole day.
+ */
+const IDEMPOTENCY_LEASE_MS = 60_000;
 
 export interface IdempotentUpload {
   userId: string;
@@ -14,22 +19,33 @@ export interface IdempotentUpload {
   now: number;
 }
 
-export type IdempotencyClaim = { state: 'new' } | { state: 'replay'; statusCode: number; body: string };
+export type IdempotencyClaim =
+  | { state: 'new' }
+  /** A crashed claim with this payload was taken over: its image may already be stored. */
+  | { state: 'reclaimed' }
+  | { state: 'replay'; statusCode: number; body: string };
+
+/** What identifies an upload's payload under one key. */
+export const idempotencyRequestHash = (
+  u: Pick<IdempotentUpload, 'sessionId' | 'sha256' | 'imageName' | 'wait'>,
+) =>
+  createHash('sha256')
+    .update(JSON.stringify([u.sessionId, u.sha256, u.imageName, u.wait]))
+    .digest('hex');
 
 /**
  * Claims an Idempotency-Key for this upload's payload. A finished request replays; a different payload
  * (422) or a request still in flight (409, retry shortly) is refused.
  */
 export async function claimIdempotency(store: MetadataStore, u: IdempotentUpload): Promise<IdempotencyClaim> {
-  const requestHash = createHash('sha256')
-    .update(JSON.stringify([u.sessionId, u.sha256, u.imageName, u.wait]))
-    .digest('hex');
+  const requestHash = idempotencyRequestHash(u);
   const claim = await store.beginIdempotency({
     userId: u.userId,
     key: u.key,
     sessionId: u.sessionId,
     requestHash,
     ttlMs: IDEMPOTENCY_TTL_MS,
+    leaseMs: IDEMPOTENCY_LEASE_MS + u.wait * 1000,
     now: u.now,
   });
   if (claim.state === 'mismatch') {

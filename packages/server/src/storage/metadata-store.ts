@@ -59,7 +59,14 @@ export interface MetadataStore {
    * erases the replayable response (it may hold encodings).
    */
   beginIdempotency(input: BeginIdempotency): Promise<IdempotencyBegin>;
-  completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void>;
+  /** Stores the response to replay, kept until `expiresAt` when given (else the claim's expiry). */
+  completeIdempotency(
+    userId: string,
+    key: string,
+    statusCode: number,
+    body: string,
+    expiresAt?: number,
+  ): Promise<void>;
   /** Drops an in-flight record after a request failed without a replayable response. */
   abandonIdempotency(userId: string, key: string): Promise<void>;
 
@@ -125,6 +132,11 @@ export interface BeginIdempotency {
   sessionId: string;
   requestHash: string;
   ttlMs: number;
+  /**
+   * How long an unfinished claim holds the key (default ttlMs). Past it, the process that claimed
+   * it is taken to have died, and the same payload may claim it again (`reclaimed`).
+   */
+  leaseMs?: number;
   now: number;
 }
 

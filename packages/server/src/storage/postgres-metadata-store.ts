@@ -178,11 +178,18 @@ export class PostgresMetadataStore implements MetadataStore {
     return inTransaction(this.#pool, (tx) => beginIdempotencyIn(tx, input));
   }
 
-  async completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void> {
+  async completeIdempotency(
+    userId: string,
+    key: string,
+    statusCode: number,
+    body: string,
+    expiresAt?: number,
+  ): Promise<void> {
     await query(
       this.#pool,
-      'UPDATE idempotency SET status_code = $1, body = $2 WHERE user_id = $3 AND key = $4',
-      [statusCode, body, userId, key],
+      `UPDATE idempotency SET status_code = $1, body = $2, expires_at = COALESCE($5::bigint, expires_at)
+        WHERE user_id = $3 AND key = $4`,
+      [statusCode, body, userId, key, expiresAt ?? null],
     );
   }
 

@@ -398,19 +398,29 @@ export class SqliteMetadataStore implements MetadataStore {
         this.#sql(
           `INSERT OR REPLACE INTO idempotency (user_id, key, session_id, request_hash, status_code, body, expires_at)
              VALUES (?, ?, ?, ?, NULL, NULL, ?)`,
-        ).run(input.userId, input.key, input.sessionId, input.requestHash, input.now + input.ttlMs);
-        return { state: 'new' };
+        ).run(
+          input.userId,
+          input.key,
+          input.sessionId,
+          input.requestHash,
+          input.now + (input.leaseMs ?? input.ttlMs),
+        );
+        const crashed = row && row.status_code === null && row.request_hash === input.requestHash;
+        return { state: crashed ? 'reclaimed' : 'new' };
       })
       .immediate();
   }
 
-  async completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void> {
-    this.#sql('UPDATE idempotency SET status_code = ?, body = ? WHERE user_id = ? AND key = ?').run(
-      statusCode,
-      body,
-      userId,
-      key,
-    );
+  async completeIdempotency(
+    userId: string,
+    key: string,
+    statusCode: number,
+    body: string,
+    expiresAt?: number,
+  ): Promise<void> {
+    this.#sql(
+      'UPDATE idempotency SET status_code = ?, body = ?, expires_at = COALESCE(?, expires_at) WHERE user_id = ? AND key = ?',
+    ).run(statusCode, body, expiresAt ?? null, userId, key);
   }
 
   async abandonIdempotency(userId: string, key: string): Promise<void> {
