@@ -89,6 +89,9 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     authFailureMax: env.FACE_ENCODE_AUTH_FAILURE_LIMIT
       ? int(env.FACE_ENCODE_AUTH_FAILURE_LIMIT)
       : DEFAULT_CONFIG.authFailureMax,
+    uploadBufferMb: env.FACE_ENCODE_UPLOAD_BUFFER_MB
+      ? int(env.FACE_ENCODE_UPLOAD_BUFFER_MB)
+      : DEFAULT_CONFIG.uploadBufferMb,
     requestTimeoutMs: env.FACE_ENCODE_REQUEST_TIMEOUT_MS
       ? int(env.FACE_ENCODE_REQUEST_TIMEOUT_MS)
       : DEFAULT_CONFIG.requestTimeoutMs,

@@ -31,6 +31,10 @@ export interface ServerConfig {
   maxFileMb: number;
   /** Decoded pixel limit; larger images are invalid_image. Default 40 000 000. */
   maxPixels: number;
+  /** Upload bodies buffered at once per process, in MiB; past it uploads get 503 with Retry-After. Default 256. Env FACE_ENCODE_UPLOAD_BUFFER_MB. */
+  uploadBufferMb: number;
+  /** Uploads decoded and re-encoded at once per process. Default: CPU count. */
+  uploadDecodes: number;
   /** JSON body limit in bytes. Default 65536. */
   maxJsonBytes: number;
   /** Encoder worker threads in this process; 0 runs none (API only). Default: CPU count. Env FACE_ENCODE_WORKERS. */
@@ -120,6 +124,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxFileMb: 8,
   maxPixels: 40_000_000,
   maxJsonBytes: 65_536,
+  uploadBufferMb: 256,
+  uploadDecodes: availableParallelism(),
   workers: availableParallelism(),
   keepImages: false,
   encoder: 'faceapi',

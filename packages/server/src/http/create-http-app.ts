@@ -13,6 +13,7 @@ import { ApiError } from '../errors/error-catalog.js';
 import type { AppMetrics } from './metrics.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import { sendProblem, toApiError } from './problem.js';
+import { releaseHeld, UploadGate } from './upload-gate.js';
 import { bodyRules, enforceBodyRules, isMultipart } from './request-body.js';
 
 export interface HttpAppOptions {
@@ -38,6 +39,8 @@ declare module 'fastify' {
     userId: string;
   }
   interface FastifyInstance {
+    /** Bounds upload bytes buffered and images decoded at once (load shedding with 503). */
+    uploadGate: UploadGate;
     /** Every route registered, for the test that compares them with the OpenAPI document. */
     routeList: Array<{ method: string; url: string }>;
   }
@@ -200,6 +203,9 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
   // A cap on sockets, so a flood of idle or trickling connections cannot exhaust descriptors.
   app.server.maxConnections = config.maxConnections;
   app.decorateRequest('userId', '');
+  app.decorate('uploadGate', new UploadGate(config.uploadBufferMb * 2 ** 20, config.uploadDecodes));
+  app.addHook('onResponse', async (request) => releaseHeld(request));
+  app.addHook('onRequestAbort', async (request) => releaseHeld(request));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

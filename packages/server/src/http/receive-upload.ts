@@ -8,6 +8,7 @@ import { ApiError } from '../errors/error-catalog.js';
 import { sanitizeImageName } from './image-name.js';
 import { checkMultipartBoundary, malformedMultipart } from './multipart-boundary.js';
 import { whenBodyStalls } from './body-stall.js';
+import { holdUntilDone } from './upload-gate.js';
 import { ACCEPTED_IMAGE_TYPES, sniffImageType, type ImageContentType } from './image-type.js';
 
 export interface ReceivedImage {
@@ -84,6 +85,12 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
   if (!request.isMultipart())
     throw new ApiError('validation_failed', 'Send the image as multipart/form-data with a `file` field.');
   checkMultipartBoundary(request.headers['content-type']);
+  // Admitted before a byte is read: a refused upload costs nothing. A chunked body counts as the most
+  // it may be; the budget is given back when the response is done.
+  const declared = Number(request.headers['content-length']);
+  const admitted =
+    Number.isFinite(declared) && declared > 0 ? Math.min(declared, o.maxFileBytes) : o.maxFileBytes;
+  holdUntilDone(request, request.server.uploadGate.admit(admitted));
   let raw: RawFile | null;
   let imageName: string | null;
   const stall = whenBodyStalls(request.raw);
@@ -131,7 +138,8 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
     stall.cancel();
   }
   if (!raw) throw new ApiError('validation_failed', 'The `file` field is required.');
-  const normalized = await normalizeImage(raw.bytes, o.maxPixels);
+  const bytes = raw.bytes;
+  const normalized = await request.server.uploadGate.decode(() => normalizeImage(bytes, o.maxPixels));
   return {
     normalized,
     contentType: raw.type,
