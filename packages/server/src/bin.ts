@@ -86,6 +86,18 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     jwtAudience: env.FACE_ENCODE_JWT_AUDIENCE ?? null,
     webhookAllowPrivate: flags.webhookAllowPrivate ?? envBool(env.FACE_ENCODE_WEBHOOK_ALLOW_PRIVATE) ?? false,
     rateLimitMax: env.FACE_ENCODE_RATE_LIMIT ? int(env.FACE_ENCODE_RATE_LIMIT) : DEFAULT_CONFIG.rateLimitMax,
+    authFailureMax: env.FACE_ENCODE_AUTH_FAILURE_LIMIT
+      ? int(env.FACE_ENCODE_AUTH_FAILURE_LIMIT)
+      : DEFAULT_CONFIG.authFailureMax,
+    uploadBufferMb: env.FACE_ENCODE_UPLOAD_BUFFER_MB
+      ? int(env.FACE_ENCODE_UPLOAD_BUFFER_MB)
+      : DEFAULT_CONFIG.uploadBufferMb,
+    requestTimeoutMs: env.FACE_ENCODE_REQUEST_TIMEOUT_MS
+      ? int(env.FACE_ENCODE_REQUEST_TIMEOUT_MS)
+      : DEFAULT_CONFIG.requestTimeoutMs,
+    maxConnections: env.FACE_ENCODE_MAX_CONNECTIONS
+      ? int(env.FACE_ENCODE_MAX_CONNECTIONS)
+      : DEFAULT_CONFIG.maxConnections,
     leaseMs: env.FACE_ENCODE_LEASE_MS ? int(env.FACE_ENCODE_LEASE_MS) : DEFAULT_CONFIG.leaseMs,
     logLevel: flags.logLevel ?? env.FACE_ENCODE_LOG_LEVEL ?? DEFAULT_CONFIG.logLevel,
     encoder:

@@ -31,6 +31,10 @@ export interface ServerConfig {
   maxFileMb: number;
   /** Decoded pixel limit; larger images are invalid_image. Default 40 000 000. */
   maxPixels: number;
+  /** Upload bodies buffered at once per process, in MiB; past it uploads get 503 with Retry-After. Default 256. Env FACE_ENCODE_UPLOAD_BUFFER_MB. */
+  uploadBufferMb: number;
+  /** Uploads decoded and re-encoded at once per process. Default: CPU count. */
+  uploadDecodes: number;
   /** JSON body limit in bytes. Default 65536. */
   maxJsonBytes: number;
   /** Encoder worker threads in this process; 0 runs none (API only). Default: CPU count. Env FACE_ENCODE_WORKERS. */
@@ -59,6 +63,8 @@ export interface ServerConfig {
   leaseMs: number;
   /** Requests per user per window. Default 300. Env FACE_ENCODE_RATE_LIMIT. */
   rateLimitMax: number;
+  /** Failed authentications per client address per rate-limit window before 429. Default 20. Env FACE_ENCODE_AUTH_FAILURE_LIMIT. */
+  authFailureMax: number;
   /** Rate limit window in ms. Default 60 000. */
   rateLimitWindowMs: number;
   /** Allowed CORS origins; `*` allows any; empty disables CORS. Default []. Env FACE_ENCODE_CORS_ORIGINS (comma-separated). */
@@ -69,6 +75,18 @@ export interface ServerConfig {
   webhookAllowPrivate: boolean;
   /** Webhook attempts before giving up. Default 6. */
   webhookMaxAttempts: number;
+  /** Whole request (headers and body) must arrive within this, else 408; bounds slow uploads (slowloris). Default 60 000. Env FACE_ENCODE_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs: number;
+  /** Request headers must arrive within this, else 408. Default 10 000. */
+  headersTimeoutMs: number;
+  /** A socket with no traffic at all for this long is closed. Default 30 000. */
+  idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. Default 5 000. */
+  keepAliveTimeoutMs: number;
+  /** Open connections per process; more are refused at accept. Default 1 024. Env FACE_ENCODE_MAX_CONNECTIONS. */
+  maxConnections: number;
+  /** Requests per keep-alive socket before it is closed. Default 1 000. */
+  maxRequestsPerSocket: number;
   /** Bound on graceful shutdown in ms. Default 10 000. */
   shutdownTimeoutMs: number;
   /** pino log level. Default `info`. Env FACE_ENCODE_LOG_LEVEL. */
@@ -106,6 +124,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxFileMb: 8,
   maxPixels: 40_000_000,
   maxJsonBytes: 65_536,
+  uploadBufferMb: 256,
+  uploadDecodes: availableParallelism(),
   workers: availableParallelism(),
   keepImages: false,
   encoder: 'faceapi',
@@ -120,10 +140,17 @@ export const DEFAULT_CONFIG: ServerConfig = {
   leaseMs: 30_000,
   rateLimitMax: 300,
   rateLimitWindowMs: 60_000,
+  authFailureMax: 20,
   corsOrigins: [],
   cleanupIntervalMs: 60_000,
   webhookAllowPrivate: false,
   webhookMaxAttempts: 6,
+  requestTimeoutMs: 60_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_024,
+  maxRequestsPerSocket: 1_000,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
   databaseUrl: null,

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { EncoderError } from './encoder-error.js';
+import { shapeProblem } from './image-shape.js';
 
 export interface DecodedImage {
   /** Upright size (after EXIF orientation), in source pixels. */
@@ -29,9 +30,9 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
     const input = sharp(bytes, { limitInputPixels: options.maxPixels, failOn: 'error' });
     const meta = await input.metadata();
     if (!meta.width || !meta.height) throw new EncoderError('invalid_image', 'The image has no dimensions.');
-    if (meta.width * meta.height > options.maxPixels) {
-      throw new EncoderError('invalid_image', `The image has more than ${options.maxPixels} pixels.`);
-    }
+    // The same limits as the upload check: what was accepted is decodable here.
+    const problem = shapeProblem(meta.width, meta.height, options.maxPixels);
+    if (problem) throw new EncoderError('invalid_image', problem);
     // EXIF orientations 5-8 swap width and height.
     const swapped = (meta.orientation ?? 1) >= 5;
     const width = swapped ? meta.height : meta.width;

@@ -903,7 +903,9 @@ export interface operations {
             };
             /**
              * @description The upload was refused: `too_many_images` (the session holds 5 images), `invalid_image`
-             *     (undecodable, or too many pixels), `digest_mismatch`, or `validation_failed`.
+             *     (undecodable; a side over 12000 pixels, an aspect ratio over 8:1 or more than 40,000,000
+             *     pixels, refused from the header before decoding, with the limit in `detail`),
+             *     `digest_mismatch`, or `validation_failed` (including a malformed multipart body).
              */
             400: {
                 headers: {
@@ -986,7 +988,11 @@ export interface operations {
                     "application/json": components["schemas"]["SelfieEncodings"];
                 };
             };
-            /** @description `too_many_faces`, `invalid_image` or `validation_failed`. */
+            /**
+             * @description `too_many_faces`, `invalid_image` (as for uploads: each side at most 12000 pixels, an aspect
+             *     ratio of at most 8:1, at most 40,000,000 pixels) or `validation_failed` (including a
+             *     malformed multipart body).
+             */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -7,11 +7,13 @@ import openapiGlue from 'fastify-openapi-glue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticate.js';
+import { LoginFailures } from '../auth/login-failures.js';
 import type { ServerConfig } from '../config.js';
 import { ApiError } from '../errors/error-catalog.js';
 import type { AppMetrics } from './metrics.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import { sendProblem, toApiError } from './problem.js';
+import { releaseHeld, UploadGate } from './upload-gate.js';
 import { bodyRules, enforceBodyRules, isMultipart } from './request-body.js';
 import { refuseResponseOnlyMediaTypes } from './response-media-types.js';
 
@@ -38,6 +40,8 @@ declare module 'fastify' {
     userId: string;
   }
   interface FastifyInstance {
+    /** Bounds upload bytes buffered and images decoded at once (load shedding with 503). */
+    uploadGate: UploadGate;
     /** Every route registered, for the test that compares them with the OpenAPI document. */
     routeList: Array<{ method: string; url: string }>;
   }
@@ -56,6 +60,17 @@ function createFastify(config: ServerConfig, logger: Logger | undefined) {
   return Fastify({
     ...logging,
     bodyLimit: config.maxJsonBytes,
+    // Without these, a trickled body or a part busboy never finishes holds a socket (and its buffers)
+    // forever: Node answers 408 when headers or the whole request are late.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    maxRequestsPerSocket: config.maxRequestsPerSocket,
+    http: {
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      // How often Node looks for late requests (default 30 s, longer than short timeouts).
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
+    },
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -187,7 +202,12 @@ async function registerRoutes(app: FastifyInstance, o: HttpAppOptions): Promise<
  */
 export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Promise<FastifyInstance> {
   const app = createFastify(config, o.logger);
+  // A cap on sockets, so a flood of idle or trickling connections cannot exhaust descriptors.
+  app.server.maxConnections = config.maxConnections;
   app.decorateRequest('userId', '');
+  app.decorate('uploadGate', new UploadGate(config.uploadBufferMb * 2 ** 20, config.uploadDecodes));
+  app.addHook('onResponse', async (request) => releaseHeld(request));
+  app.addHook('onRequestAbort', async (request) => releaseHeld(request));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -204,13 +224,29 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
     },
   });
 
-  // Authenticate before rate limiting, so the limit is per user.
+  // Authenticate before rate limiting, so the limit is per user; failures are limited per address
+  // here, before the credentials are even looked at.
   const authenticate = o.authenticate;
   if (authenticate) {
+    const failures = new LoginFailures(config.authFailureMax, config.rateLimitWindowMs);
     app.addHook('onRequest', async (request: FastifyRequest) => {
       const path = request.routeOptions.url;
       if (!path || PUBLIC.has(path)) return;
-      request.userId = await authenticate(request);
+      const blockedFor = failures.retryAfter(request.ip, Date.now());
+      if (blockedFor !== null) {
+        throw new ApiError(
+          'rate_limited',
+          `Too many failed authentications from this address. Retry in ${blockedFor} seconds.`,
+          { headers: { 'retry-after': String(blockedFor) } },
+        );
+      }
+      try {
+        request.userId = await authenticate(request);
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'unauthorized')
+          failures.record(request.ip, Date.now());
+        throw error;
+      }
     });
   }
   await registerRateLimit(app, config, o.rateLimitRedis ?? null);

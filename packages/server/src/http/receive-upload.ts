@@ -3,8 +3,12 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
+import { shapeProblem } from '../encoder/image-shape.js';
 import { ApiError } from '../errors/error-catalog.js';
 import { sanitizeImageName } from './image-name.js';
+import { checkMultipartBoundary, malformedMultipart } from './multipart-boundary.js';
+import { whenBodyStalls } from './body-stall.js';
+import { holdUntilDone } from './upload-gate.js';
 import { ACCEPTED_IMAGE_TYPES, sniffImageType, type ImageContentType } from './image-type.js';
 
 export interface ReceivedImage {
@@ -80,40 +84,62 @@ async function readFilePart(
 export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions): Promise<ReceivedImage> {
   if (!request.isMultipart())
     throw new ApiError('validation_failed', 'Send the image as multipart/form-data with a `file` field.');
-  let raw: RawFile | null = null;
-  let imageName: string | null = null;
+  checkMultipartBoundary(request.headers['content-type']);
+  // Admitted before a byte is read: a refused upload costs nothing. A chunked body counts as the most
+  // it may be; the budget is given back when the response is done.
+  const declared = Number(request.headers['content-length']);
+  const admitted =
+    Number.isFinite(declared) && declared > 0 ? Math.min(declared, o.maxFileBytes) : o.maxFileBytes;
+  holdUntilDone(request, request.server.uploadGate.admit(admitted));
+  let raw: RawFile | null;
+  let imageName: string | null;
+  const stall = whenBodyStalls(request.raw);
   try {
     const parts = request.parts({
       limits: { fileSize: o.maxFileBytes, files: 1, fields: 2, fieldSize: 1024, parts: 3, headerPairs: 50 },
     });
-    for await (const part of parts) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file') {
-          part.file.resume();
-          throw new ApiError(
-            'validation_failed',
-            `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`,
-          );
+    const read = async () => {
+      let raw: RawFile | null = null;
+      let imageName: string | null = null;
+      for await (const part of parts) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file') {
+            part.file.resume();
+            throw new ApiError(
+              'validation_failed',
+              `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`,
+            );
+          }
+          raw = await readFilePart(part.file, o.maxFileBytes);
+        } else if (o.withName && part.fieldname === 'image_name') {
+          const value = String(part.value ?? '');
+          if (value.length > 255)
+            throw new ApiError('validation_failed', 'image_name must be at most 255 characters.');
+          imageName = sanitizeImageName(value);
+        } else {
+          throw new ApiError('validation_failed', `Unexpected form field "${part.fieldname}".`);
         }
-        raw = await readFilePart(part.file, o.maxFileBytes);
-      } else if (o.withName && part.fieldname === 'image_name') {
-        const value = String(part.value ?? '');
-        if (value.length > 255)
-          throw new ApiError('validation_failed', 'image_name must be at most 255 characters.');
-        imageName = sanitizeImageName(value);
-      } else {
-        throw new ApiError('validation_failed', `Unexpected form field "${part.fieldname}".`);
       }
-    }
+      return { raw, imageName };
+    };
+    const reading = read();
+    // When the stall wins, the abandoned read may still fail; that failure is already answered.
+    reading.catch(() => {});
+    ({ raw, imageName } = await Promise.race([reading, stall.promise]));
   } catch (error) {
     // multipart's own limit error, when the stream failed before the truncation was seen.
     if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new ApiError('file_too_large', `The file is over the ${o.maxFileBytes / 2 ** 20} MiB limit.`);
     }
-    throw error;
+    if (error instanceof ApiError || (error as { statusCode?: number }).statusCode) throw error;
+    // busboy's own parse errors (no boundary, truncated, garbage, bare LF) are the client's.
+    throw malformedMultipart(error);
+  } finally {
+    stall.cancel();
   }
   if (!raw) throw new ApiError('validation_failed', 'The `file` field is required.');
-  const normalized = await normalizeImage(raw.bytes, o.maxPixels);
+  const bytes = raw.bytes;
+  const normalized = await request.server.uploadGate.decode(() => normalizeImage(bytes, o.maxPixels));
   return {
     normalized,
     contentType: raw.type,
@@ -125,7 +151,8 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
 }
 
 /**
- * Checks the image with a pixel limit before decoding (decompression bombs never allocate), then
+ * Checks the shape (sides, aspect ratio, pixels) from the header before decoding (decompression bombs
+ * and 1 × 40,000,000 strips never allocate), then
  * decodes it fully (truncated or corrupt files fail here, not in a worker) and re-encodes it upright
  * without metadata, so EXIF is never stored.
  */
@@ -137,12 +164,8 @@ async function normalizeImage(bytes: Uint8Array, maxPixels: number): Promise<Buf
     throw new ApiError('invalid_image', 'The image could not be read.');
   }
   if (!meta.width || !meta.height) throw new ApiError('invalid_image', 'The image has no dimensions.');
-  if (meta.width * meta.height > maxPixels) {
-    throw new ApiError(
-      'invalid_image',
-      `The image is ${meta.width}×${meta.height}; the limit is ${maxPixels} pixels.`,
-    );
-  }
+  const problem = shapeProblem(meta.width, meta.height, maxPixels);
+  if (problem) throw new ApiError('invalid_image', problem);
   try {
     // sharp reads the first frame of an animated GIF (or WebP) only.
     const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../errors/error-catalog.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
 
-const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/**
+ * An unfinished claim outlives its request by this much at most (the request's own `wait` is added):
+ * past it the claimer is taken to have crashed, so a retry is not refused with 409 for a whole day.
+ */
+const IDEMPOTENCY_LEASE_MS = 60_000;
 
 export interface IdempotentUpload {
   userId: string;
@@ -14,7 +19,19 @@ export interface IdempotentUpload {
   now: number;
 }
 
-export type IdempotencyClaim = { state: 'new' } | { state: 'replay'; statusCode: number; body: string };
+export type IdempotencyClaim =
+  | { state: 'new' }
+  /** A crashed claim with this payload was taken over: its image may already be stored. */
+  | { state: 'reclaimed' }
+  | { state: 'replay'; statusCode: number; body: string };
+
+/** What identifies an upload's payload under one key. */
+export const idempotencyRequestHash = (
+  u: Pick<IdempotentUpload, 'sessionId' | 'sha256' | 'imageName' | 'wait'>,
+) =>
+  createHash('sha256')
+    .update(JSON.stringify([u.sessionId, u.sha256, u.imageName, u.wait]))
+    .digest('hex');
 
 /** Any idempotent POST: `fingerprint` is what must match for a replay; `sessionId` owns the record. */
 export interface IdempotentRequest {
@@ -22,12 +39,18 @@ export interface IdempotentRequest {
   key: string;
   sessionId: string;
   fingerprint: unknown[];
+  /** How long an unfinished claim holds before a retry may take it over. Default the base lease. */
+  leaseMs?: number;
   now: number;
 }
 
-/** Claims an Idempotency-Key for this upload's payload. */
+/** Claims an Idempotency-Key for this upload's payload; the lease covers the request's wait. */
 export function claimIdempotency(store: MetadataStore, u: IdempotentUpload): Promise<IdempotencyClaim> {
-  return claimIdempotencyKey(store, { ...u, fingerprint: [u.sessionId, u.sha256, u.imageName, u.wait] });
+  return claimIdempotencyKey(store, {
+    ...u,
+    fingerprint: [u.sessionId, u.sha256, u.imageName, u.wait],
+    leaseMs: IDEMPOTENCY_LEASE_MS + u.wait * 1000,
+  });
 }
 
 /**
@@ -45,6 +68,7 @@ export async function claimIdempotencyKey(
     sessionId: u.sessionId,
     requestHash,
     ttlMs: IDEMPOTENCY_TTL_MS,
+    leaseMs: u.leaseMs ?? IDEMPOTENCY_LEASE_MS,
     now: u.now,
   });
   if (claim.state === 'mismatch') {

@@ -45,12 +45,22 @@ export class SqliteJobQueue implements JobQueue {
   async lease(workerId: string, leaseMs: number): Promise<LeasedJob | null> {
     const now = this.#now();
     // One statement picks and leases, so two workers (or processes) never lease the same job.
+    // Fair between users, not first come first served (one user's burst would delay everyone): the
+    // user with the fewest jobs running goes first, then users take turns, each job ranked by its
+    // place in its own user's line, and arrival order breaks ties.
     const row = this.#sql(
       `UPDATE jobs SET lease_token = @token, leased_until = @until, worker_id = @workerId, attempt = attempt + 1
          WHERE id = (
-           SELECT id FROM jobs
-           WHERE dead = 0 AND run_at <= @now AND (leased_until IS NULL OR leased_until < @now)
-           ORDER BY run_at, created_at, id LIMIT 1
+           SELECT id FROM (
+             SELECT id, run_at, created_at, user_id,
+                    ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY run_at, created_at, id) AS turn
+             FROM jobs
+             WHERE dead = 0 AND run_at <= @now AND (leased_until IS NULL OR leased_until < @now)
+           ) AS due
+           ORDER BY (SELECT COUNT(*) FROM jobs AS running
+                      WHERE running.user_id = due.user_id AND running.dead = 0 AND running.leased_until >= @now),
+                    turn, run_at, created_at, id
+           LIMIT 1
          )
          RETURNING id, image_id, session_id, attempt, max_attempts, lease_token`,
     ).get({ token: randomUUID(), until: now + leaseMs, workerId, now }) as JobRow | undefined;

@@ -59,15 +59,25 @@ export interface MetadataStore {
    * erases the replayable response (it may hold encodings).
    */
   beginIdempotency(input: BeginIdempotency): Promise<IdempotencyBegin>;
-  completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void>;
+  /** Stores the response to replay, kept until `expiresAt` when given (else the claim's expiry). */
+  completeIdempotency(
+    userId: string,
+    key: string,
+    statusCode: number,
+    body: string,
+    expiresAt?: number,
+  ): Promise<void>;
   /** Drops an in-flight record after a request failed without a replayable response. */
   abandonIdempotency(userId: string, key: string): Promise<void>;
 
   createApiKey(input: { id: string; userId: string; prefix: string; hash: string }): Promise<ApiKeyRecord>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
   revokeApiKey(id: string): Promise<boolean>;
-  /** The active (not revoked) key with this hash; touches lastUsedAt. */
-  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /**
+   * The active (not revoked) key with this hash; touches lastUsedAt when it is older than
+   * API_KEY_TOUCH_INTERVAL_MS (`now` defaults to the clock).
+   */
+  findApiKeyByHash(hash: string, now?: number): Promise<ApiKeyRecord | null>;
 
   createWebhook(
     record: Omit<WebhookRecord, 'attempts' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>,
@@ -122,6 +132,11 @@ export interface BeginIdempotency {
   sessionId: string;
   requestHash: string;
   ttlMs: number;
+  /**
+   * How long an unfinished claim holds the key (default ttlMs). Past it, the process that claimed
+   * it is taken to have died, and the same payload may claim it again (`reclaimed`).
+   */
+  leaseMs?: number;
   now: number;
 }
 
@@ -170,3 +185,9 @@ export interface FinishImage {
 export type FinishImageResult =
   | { written: true; sessionId: string; sessionCompleted: boolean }
   | { written: false; reason: 'duplicate' | 'gone' };
+
+/**
+ * lastUsedAt is for humans ("used today?"), so a minute's resolution is plenty: writing it on every
+ * authenticated request turned each read into a database write.
+ */
+export const API_KEY_TOUCH_INTERVAL_MS = 60_000;

@@ -11,6 +11,7 @@ import type {
   NewSession,
   OutboxEntry,
 } from './metadata-store.js';
+import { API_KEY_TOUCH_INTERVAL_MS } from './metadata-store.js';
 import {
   API_KEY_COLUMNS,
   IMAGE_COLUMNS,
@@ -177,11 +178,18 @@ export class PostgresMetadataStore implements MetadataStore {
     return inTransaction(this.#pool, (tx) => beginIdempotencyIn(tx, input));
   }
 
-  async completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void> {
+  async completeIdempotency(
+    userId: string,
+    key: string,
+    statusCode: number,
+    body: string,
+    expiresAt?: number,
+  ): Promise<void> {
     await query(
       this.#pool,
-      'UPDATE idempotency SET status_code = $1, body = $2 WHERE user_id = $3 AND key = $4',
-      [statusCode, body, userId, key],
+      `UPDATE idempotency SET status_code = $1, body = $2, expires_at = COALESCE($5::bigint, expires_at)
+        WHERE user_id = $3 AND key = $4`,
+      [statusCode, body, userId, key, expiresAt ?? null],
     );
   }
 
@@ -225,14 +233,17 @@ export class PostgresMetadataStore implements MetadataStore {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    // One round trip: returns the key as it was found, and touches lastUsedAt in the same statement.
+  async findApiKeyByHash(hash: string, now = Date.now()): Promise<ApiKeyRecord | null> {
+    // One round trip: returns the key as it was found, and touches lastUsedAt in the same statement
+    // only when it is stale, so most requests update no row.
     const { rows } = await query<ApiKeyRow>(
       this.#pool,
       `WITH found AS (SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE hash = $1 AND revoked_at IS NULL),
-            touched AS (UPDATE api_keys SET last_used_at = $2 FROM found WHERE api_keys.id = found.id)
+            touched AS (UPDATE api_keys SET last_used_at = $2 FROM found
+                         WHERE api_keys.id = found.id
+                           AND (found.last_used_at IS NULL OR found.last_used_at < $3))
        SELECT * FROM found`,
-      [hash, Date.now()],
+      [hash, now, now - API_KEY_TOUCH_INTERVAL_MS],
     );
     return rows[0] ? toApiKey(rows[0]) : null;
   }

@@ -144,6 +144,12 @@ export async function beginIdempotencyIn(tx: Queryable, input: BeginIdempotency)
   // Claim in one statement: insert, or take over a record past its ttl. Two racing requests with
   // one key cannot both see "no record": the loser's ON CONFLICT waits for the winner's row and
   // leaves it locked, so the read below sees it.
+  // The record as it was, locked: an unfinished claim past its lease with the same payload is a crash.
+  const before = await query<{ request_hash: string; status_code: number | null }>(
+    tx,
+    'SELECT request_hash, status_code FROM idempotency WHERE user_id = $1 AND key = $2 FOR UPDATE',
+    [input.userId, input.key],
+  );
   const claimed = await query(
     tx,
     `INSERT INTO idempotency (user_id, key, session_id, request_hash, status_code, body, expires_at)
@@ -152,9 +158,20 @@ export async function beginIdempotencyIn(tx: Queryable, input: BeginIdempotency)
        SET session_id = EXCLUDED.session_id, request_hash = EXCLUDED.request_hash,
            status_code = NULL, body = NULL, expires_at = EXCLUDED.expires_at
        WHERE idempotency.expires_at < $6`,
-    [input.userId, input.key, input.sessionId, input.requestHash, input.now + input.ttlMs, input.now],
+    [
+      input.userId,
+      input.key,
+      input.sessionId,
+      input.requestHash,
+      input.now + (input.leaseMs ?? input.ttlMs),
+      input.now,
+    ],
   );
-  if ((claimed.rowCount ?? 0) > 0) return { state: 'new' };
+  if ((claimed.rowCount ?? 0) > 0) {
+    const prior = before.rows[0];
+    const crashed = prior && prior.status_code === null && prior.request_hash === input.requestHash;
+    return { state: crashed ? 'reclaimed' : 'new' };
+  }
   const { rows } = await query<{ request_hash: string; status_code: number | null; body: string | null }>(
     tx,
     'SELECT request_hash, status_code, body FROM idempotency WHERE user_id = $1 AND key = $2',

@@ -96,6 +96,8 @@ export interface WebhookRecord {
 
 export type IdempotencyBegin =
   | { state: 'new' }
+  /** Claimed again after the lease of an unfinished claim with the same payload ran out (a crash). */
+  | { state: 'reclaimed' }
   | { state: 'in_flight' }
   | { state: 'mismatch' }
   | { state: 'replay'; statusCode: number; body: string };

@@ -11,6 +11,7 @@ import type {
   NewSession,
   OutboxEntry,
 } from './metadata-store.js';
+import { API_KEY_TOUCH_INTERVAL_MS } from './metadata-store.js';
 import type {
   ApiKeyRecord,
   FaceRecord,
@@ -397,19 +398,29 @@ export class SqliteMetadataStore implements MetadataStore {
         this.#sql(
           `INSERT OR REPLACE INTO idempotency (user_id, key, session_id, request_hash, status_code, body, expires_at)
              VALUES (?, ?, ?, ?, NULL, NULL, ?)`,
-        ).run(input.userId, input.key, input.sessionId, input.requestHash, input.now + input.ttlMs);
-        return { state: 'new' };
+        ).run(
+          input.userId,
+          input.key,
+          input.sessionId,
+          input.requestHash,
+          input.now + (input.leaseMs ?? input.ttlMs),
+        );
+        const crashed = row && row.status_code === null && row.request_hash === input.requestHash;
+        return { state: crashed ? 'reclaimed' : 'new' };
       })
       .immediate();
   }
 
-  async completeIdempotency(userId: string, key: string, statusCode: number, body: string): Promise<void> {
-    this.#sql('UPDATE idempotency SET status_code = ?, body = ? WHERE user_id = ? AND key = ?').run(
-      statusCode,
-      body,
-      userId,
-      key,
-    );
+  async completeIdempotency(
+    userId: string,
+    key: string,
+    statusCode: number,
+    body: string,
+    expiresAt?: number,
+  ): Promise<void> {
+    this.#sql(
+      'UPDATE idempotency SET status_code = ?, body = ?, expires_at = COALESCE(?, expires_at) WHERE user_id = ? AND key = ?',
+    ).run(statusCode, body, expiresAt ?? null, userId, key);
   }
 
   async abandonIdempotency(userId: string, key: string): Promise<void> {
@@ -452,12 +463,14 @@ export class SqliteMetadataStore implements MetadataStore {
     );
   }
 
-  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+  async findApiKeyByHash(hash: string, now = Date.now()): Promise<ApiKeyRecord | null> {
     const row = this.#sql(
       'SELECT id, user_id, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE hash = ? AND revoked_at IS NULL',
     ).get(hash) as ApiKeyRow | undefined;
     if (!row) return null;
-    this.#sql('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(Date.now(), row.id);
+    // Decided on the row just read, so a fresh key costs no write statement (and no write lock).
+    if (row.last_used_at === null || row.last_used_at < now - API_KEY_TOUCH_INTERVAL_MS)
+      this.#sql('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(now, row.id);
     return toApiKey(row);
   }
 

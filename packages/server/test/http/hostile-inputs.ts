@@ -23,9 +23,14 @@ function pngChunk(type: string, data: Buffer): Buffer {
 
 /** A few hundred bytes declaring a 20000×20000 RGB image: a decompression bomb. */
 export function pngBomb(): Buffer {
+  return pngDeclaring(20_000, 20_000);
+}
+
+/** A tiny PNG whose header declares width × height RGB pixels (the data is one short zero row). */
+export function pngDeclaring(width: number, height: number): Buffer {
   const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(20_000, 0);
-  ihdr.writeUInt32BE(20_000, 4);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
   ihdr.writeUInt8(8, 8); // bit depth
   ihdr.writeUInt8(2, 9); // RGB
   return Buffer.concat([

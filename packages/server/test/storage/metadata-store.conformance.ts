@@ -430,6 +430,34 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
       });
     });
 
+    describe('idempotency leases', () => {
+      it('lets an unfinished claim be taken again after its lease, and a finished one replay for its ttl', async () => {
+        const session = await createSession(store);
+        const begin = (now: number, requestHash = 'h1') =>
+          store.beginIdempotency({
+            userId: 'user-a',
+            key: 'lease-key',
+            sessionId: session.id,
+            requestHash,
+            ttlMs: HOUR,
+            leaseMs: 60_000,
+            now,
+          });
+        expect(await begin(T0)).toEqual({ state: 'new' });
+        expect(await begin(T0 + 30_000)).toEqual({ state: 'in_flight' });
+        // The claimer died: past the lease the same payload claims it again and is told so.
+        expect(await begin(T0 + 61_000)).toEqual({ state: 'reclaimed' });
+        await store.completeIdempotency('user-a', 'lease-key', 201, '{"id":"x"}', T0 + 61_000 + HOUR);
+        // Finished: replayed well past the lease, until the ttl.
+        expect(await begin(T0 + 10 * 60_000)).toEqual({
+          state: 'replay',
+          statusCode: 201,
+          body: '{"id":"x"}',
+        });
+        expect(await begin(T0 + 10 * 60_000, 'h2')).toEqual({ state: 'mismatch' });
+      });
+    });
+
     describe('outbox', () => {
       it('records the job of every image it adds, until acknowledged', async () => {
         const session = await createSession(store);
@@ -562,6 +590,22 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect(await store.findApiKeyByHash('h'.repeat(64))).toBeNull();
         expect((await store.listApiKeys()).find((k) => k.id === 'key-id-1')?.revokedAt).not.toBeNull();
         expect(await store.findApiKeyByHash('g'.repeat(64))).toMatchObject({ id: 'key-id-2' });
+      });
+
+      it('touches lastUsedAt at most once a minute, not on every request', async () => {
+        await store.createApiKey({
+          id: 'key-id-3',
+          userId: 'user-c',
+          prefix: 'fe_ghi',
+          hash: 'i'.repeat(64),
+        });
+        const lastUsed = async () => (await store.listApiKeys()).find((k) => k.id === 'key-id-3')?.lastUsedAt;
+        await store.findApiKeyByHash('i'.repeat(64), T0);
+        expect(await lastUsed()).toBe(T0);
+        await store.findApiKeyByHash('i'.repeat(64), T0 + 30_000);
+        expect(await lastUsed()).toBe(T0);
+        await store.findApiKeyByHash('i'.repeat(64), T0 + 61_000);
+        expect(await lastUsed()).toBe(T0 + 61_000);
       });
     });
 

@@ -5,7 +5,7 @@ import type { ImageRecord, SessionRecord } from '../../storage/records.js';
 import { checkDigests } from '../check-digests.js';
 import { receiveUpload, type ReceivedImage } from '../receive-upload.js';
 import { toApiImage } from '../to-api.js';
-import { claimIdempotency } from '../upload-idempotency.js';
+import { claimIdempotency, IDEMPOTENCY_TTL_MS } from '../upload-idempotency.js';
 import { uploadLimits, userOf, type HandlerDeps } from './handler-deps.js';
 import { sessionNotFound, tooManyImages } from './route-errors.js';
 
@@ -55,6 +55,12 @@ export function imageRoutes(d: HandlerDeps) {
     throw sessionNotFound(session.id);
   }
 
+  /** The image a crashed request with this payload stored: the same bytes and name in the session. */
+  async function storedUpload(userId: string, sessionId: string, upload: ReceivedImage) {
+    const images = await store.listImages(userId, sessionId);
+    return images.find((i) => i.sha256 === upload.sha256 && i.imageName === upload.imageName) ?? null;
+  }
+
   async function waitForImage(image: ImageRecord, wait: number, reply: FastifyReply) {
     if (wait <= 0) return image;
     const abort = new AbortController();
@@ -102,6 +108,24 @@ export function imageRoutes(d: HandlerDeps) {
               .send(claim.body);
           }
           claimed = true;
+          // The claimer crashed; if it got as far as storing the image, that image is the answer.
+          const stored = claim.state === 'reclaimed' ? await storedUpload(userId, sessionId, upload) : null;
+          if (stored) {
+            const body = toApiImage(stored, { landmarks: false });
+            await store.completeIdempotency(
+              userId,
+              idemKey,
+              201,
+              JSON.stringify(body),
+              d.now() + IDEMPOTENCY_TTL_MS,
+            );
+            claimed = false;
+            return reply
+              .code(201)
+              .header('idempotent-replayed', 'true')
+              .header('location', `/v1/image/${sessionId}/${stored.id}`)
+              .send(body);
+          }
         }
         const added = await addImage(session, upload, blobKey);
         keep = true;
@@ -109,7 +133,13 @@ export function imageRoutes(d: HandlerDeps) {
         const image = await waitForImage(added.image, wait, reply);
         const body = toApiImage(image, { landmarks: false });
         if (claimed && idemKey) {
-          await store.completeIdempotency(userId, idemKey, 201, JSON.stringify(body));
+          await store.completeIdempotency(
+            userId,
+            idemKey,
+            201,
+            JSON.stringify(body),
+            d.now() + IDEMPOTENCY_TTL_MS,
+          );
           claimed = false;
         }
         return reply.code(201).header('location', `/v1/image/${sessionId}/${image.id}`).send(body);
