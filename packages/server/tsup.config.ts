@@ -2,7 +2,14 @@ import { cp, mkdir } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/bin.ts', 'src/pipeline/encode-worker.ts', 'src/accuracy.ts', 'src/bench.ts'],
+  entry: [
+    'src/index.ts',
+    'src/bin.ts',
+    'src/pipeline/encode-worker.ts',
+    'src/accuracy.ts',
+    'src/bench.ts',
+    'src/detect-eval.ts',
+  ],
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,
