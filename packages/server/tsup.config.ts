@@ -10,6 +10,7 @@ export default defineConfig({
     'src/bench.ts',
     'src/bench-cluster.ts',
     'src/cluster.ts',
+    'src/detect-eval.ts',
   ],
   format: ['esm'],
   dts: { entry: 'src/index.ts' },

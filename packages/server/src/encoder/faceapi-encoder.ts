@@ -32,8 +32,25 @@ export interface FaceApiEncoderOptions {
    * pass then misses only faces under ~1/8 of the image side. 0 turns the first pass off. Default 320.
    */
   closeUpInputSize?: number;
-  /** Smallest face, as a fraction of the image's longest side, that makes the first pass final. Default 0.25. */
+  /**
+   * The first pass is final when it finds exactly one face and that face is at least this fraction of
+   * the image's longest side (a selfie). With two faces or more it is a group photo: the full pass runs,
+   * because the quick pass misses faces under ~1/10 of the side and loses some that the frame edge cuts.
+   * Default 0.25.
+   */
   closeUpMinFace?: number;
+  /**
+   * `ssd_mobilenetv1` only: black border added on every side of the full (and large) pass's input, as a
+   * fraction of that input's longest side, so faces cut by the frame edge sit next to black padding as in
+   * face-api's own square input. Default 0.
+   */
+  edgeBorder?: number;
+  /**
+   * `ssd_mobilenetv1` only: longest side of an extra pass for photos larger than the full pass whose quick
+   * pass is not final, decoded from the source at up to this size: faces ~40 px wide in a 2400-px group
+   * photo are ~9 px at 512 and ~27 px here. 0 turns it off. Default 0.
+   */
+  largeInputSize?: number;
   /** Longest side, in pixels, of the image the nets see; larger images are downscaled first. Default 1024. */
   maxSide?: number;
   /** Minimum detector confidence for a face. Default 0.5. */
@@ -113,6 +130,8 @@ export class FaceApiEncoder implements Encoder {
       detectorInputSize: options.detectorInputSize ?? (options.detector === 'tiny_face_detector' ? 416 : 512),
       closeUpInputSize: options.closeUpInputSize ?? 320,
       closeUpMinFace: options.closeUpMinFace ?? 0.25,
+      edgeBorder: options.edgeBorder ?? 0,
+      largeInputSize: options.largeInputSize ?? 0,
       maxSide: options.maxSide ?? 1024,
       minScore: options.minScore ?? 0.5,
       maxResults: options.maxResults ?? 20,
@@ -157,7 +176,7 @@ export class FaceApiEncoder implements Encoder {
     if (this.#warmedUp) return;
     this.#warmedUp = true;
     // A selfie-sized blank: no face, so both detection passes run and set up their shapes.
-    await this.#detect(rt, new Uint8Array(640 * 480 * 3).fill(128), 640, 480);
+    await this.#detect(rt, new Uint8Array(640 * 480 * 3).fill(128), 640, 480, null);
     const face = rt.tf.zeros([150, 150, 3], 'int32') as unknown as NetTensor;
     try {
       await rt.faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
@@ -165,6 +184,33 @@ export class FaceApiEncoder implements Encoder {
     } finally {
       face.dispose();
     }
+  }
+
+  /**
+   * Face boxes only (decode + detection, no landmarks or encodings), in source pixels: what the
+   * detection evaluation (`pnpm bench:detect`) measures.
+   */
+  async detectFaces(image: Uint8Array): Promise<Array<{ box: FaceBox; score: number }>> {
+    await this.init();
+    const rt = await (this.#loaded as Promise<Runtime & FusedNets>);
+    const decoded = await decodeImage(image, {
+      maxSide: this.#options.maxSide,
+      maxPixels: this.#options.maxPixels,
+    });
+    const inv = 1 / decoded.scale;
+    return (
+      await this.#detect(rt, decoded.pixels, decoded.pixelWidth, decoded.pixelHeight, image, decoded.width)
+    )
+      .filter((d) => d.width >= 1 && d.height >= 1)
+      .map((d) => ({
+        box: scaleBox(
+          { x: d.x, y: d.y, width: d.width, height: d.height },
+          inv,
+          decoded.width,
+          decoded.height,
+        ),
+        score: d.score,
+      }));
   }
 
   async encode(image: Uint8Array): Promise<EncodeResult> {
@@ -178,11 +224,12 @@ export class FaceApiEncoder implements Encoder {
       maxPixels: this.#options.maxPixels,
     });
     const t1 = performance.now();
+    const bytes = image;
     let input: NetTensor | undefined;
     try {
       // A box clipped to nothing has no crop: dropping it keeps crops, landmarks and faces aligned.
       const detections = (
-        await this.#detect(rt, decoded.pixels, decoded.pixelWidth, decoded.pixelHeight)
+        await this.#detect(rt, decoded.pixels, decoded.pixelWidth, decoded.pixelHeight, bytes, decoded.width)
       ).filter((d) => d.width >= 1 && d.height >= 1);
       const t2 = performance.now();
       const image = tf.tensor3d(
@@ -258,12 +305,17 @@ export class FaceApiEncoder implements Encoder {
     }
   }
 
-  /** Faces in RGB pixels, boxes in those pixels. */
+  /**
+   * Faces in RGB pixels, boxes in those pixels. `source` (the encoded image, `sourceWidth` its upright
+   * width) lets the large pass decode more detail than `pixels` hold; null skips that pass.
+   */
   async #detect(
     rt: Runtime & FusedNets,
     pixels: Uint8Array,
     width: number,
     height: number,
+    source: Uint8Array | null,
+    sourceWidth = width,
   ): Promise<Detection[]> {
     const o = this.#options;
     if (o.detector === 'tiny_face_detector') {
@@ -286,34 +338,67 @@ export class FaceApiEncoder implements Encoder {
     const { ssd } = rt;
     if (!ssd) throw new Error('The SSD detector was not loaded.');
     const long = Math.max(width, height);
-    const passes =
-      o.closeUpInputSize > 0 && o.closeUpInputSize < o.detectorInputSize
-        ? [o.closeUpInputSize, o.detectorInputSize]
-        : [o.detectorInputSize];
-    let detections: Detection[] = [];
-    for (const [i, side] of passes.entries()) {
+    const image = { pixels, width, height };
+    const run = async (
+      img: { pixels: Uint8Array; width: number; height: number },
+      side: number,
+      border: number,
+    ): Promise<Detection[]> => {
+      const imgLong = Math.max(img.width, img.height);
       // The detector sees the image at `side` (up- or downscaled, as face-api does at 512).
-      const k = side / long;
+      const k = side / imgLong;
       const scaled =
         k === 1
-          ? { pixels, width, height }
+          ? img
           : await resizeRgb(
-              pixels,
-              width,
-              height,
-              Math.max(1, Math.round(width * k)),
-              Math.max(1, Math.round(height * k)),
+              img.pixels,
+              img.width,
+              img.height,
+              Math.max(1, Math.round(img.width * k)),
+              Math.max(1, Math.round(img.height * k)),
             );
-      detections = (await ssd.detect(scaled.pixels, scaled.width, scaled.height, o)).map((d) => ({
+      const found = await ssd.detect(scaled.pixels, scaled.width, scaled.height, {
+        ...o,
+        border: Math.round(border * side),
+      });
+      // Back to the pixels this method was given.
+      const fx = width / scaled.width;
+      const fy = height / scaled.height;
+      return found.map((d) => ({
         score: d.score,
-        x: (d.x * width) / scaled.width,
-        y: (d.y * height) / scaled.height,
-        width: (d.width * width) / scaled.width,
-        height: (d.height * height) / scaled.height,
+        x: d.x * fx,
+        y: d.y * fy,
+        width: d.width * fx,
+        height: d.height * fy,
       }));
-      const last = i === passes.length - 1;
-      // A close-up face (a selfie) is found reliably at low resolution: the first pass is final.
-      if (last || detections.some((d) => Math.max(d.width, d.height) >= o.closeUpMinFace * long)) break;
+    };
+
+    let detections: Detection[] = [];
+    if (o.closeUpInputSize > 0 && o.closeUpInputSize < o.detectorInputSize) {
+      detections = await run(image, o.closeUpInputSize, 0);
+      // One close-up face (a selfie) is found reliably at low resolution: the first pass is final.
+      const only = detections.length === 1 ? detections[0] : undefined;
+      if (only && Math.max(only.width, only.height) >= o.closeUpMinFace * long) return detections;
+    }
+    detections = mergeDetections(
+      detections,
+      await run(image, o.detectorInputSize, o.edgeBorder),
+      o.maxResults,
+    );
+
+    const sourceLong = (sourceWidth / width) * long;
+    const largeSide = Math.min(o.largeInputSize, Math.round(sourceLong));
+    if (source && largeSide > o.detectorInputSize * 1.5) {
+      // More pixels than `pixels` hold only when the source has them: decode it again at that size.
+      const detail =
+        largeSide > long
+          ? await decodeImage(source, { maxSide: largeSide, maxPixels: o.maxPixels }).then((d) => ({
+              pixels: d.pixels,
+              width: d.pixelWidth,
+              height: d.pixelHeight,
+            }))
+          : image;
+      detections = mergeDetections(detections, await run(detail, largeSide, o.edgeBorder), o.maxResults);
     }
     return detections;
   }
@@ -321,6 +406,28 @@ export class FaceApiEncoder implements Encoder {
   async close(): Promise<void> {
     // Weights stay loaded for the thread's lifetime: they are shared by every instance in it.
   }
+}
+
+/**
+ * Detections of two passes as one list: greedy NMS over both (IoU > 0.4 is the same face), best score
+ * first, so a face either pass finds is kept once, with its better-scored box.
+ */
+function mergeDetections(a: Detection[], b: Detection[], maxResults: number): Detection[] {
+  const all = [...a, ...b].sort((p, q) => q.score - p.score);
+  const kept: Detection[] = [];
+  for (const d of all) {
+    if (kept.length >= maxResults) break;
+    if (kept.every((k) => boxIou(k, d) <= 0.4)) kept.push(d);
+  }
+  return kept;
+}
+
+function boxIou(a: Detection, b: Detection): number {
+  const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
+  const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+  const inter = w * h;
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
 }
 
 function scaleBox(box: FaceBox, inv: number, width: number, height: number): FaceBox {

@@ -50,13 +50,21 @@ export function ssdAnchors(
 ): Float32Array {
   const count = featureMaps.reduce((n, [h, w], level) => n + h * w * cellAnchors(level).length, 0);
   const out = new Float32Array(count * 4);
+  const ys = cellCentres(
+    featureMaps.map(([rows]) => rows),
+    inputHeight,
+  );
+  const xs = cellCentres(
+    featureMaps.map(([, cols]) => cols),
+    inputWidth,
+  );
   let i = 0;
   featureMaps.forEach(([rows, cols], level) => {
     const cell = cellAnchors(level);
     for (let y = 0; y < rows; y++) {
-      const cy = (y + 0.5) / rows;
+      const cy = (ys[level] as Float64Array)[y] as number;
       for (let x = 0; x < cols; x++) {
-        const cx = (x + 0.5) / cols;
+        const cx = (xs[level] as Float64Array)[x] as number;
         for (const [h, w] of cell) {
           const hh = (h * SSD_TRAINED_SIDE) / inputHeight / 2;
           const hw = (w * SSD_TRAINED_SIDE) / inputWidth / 2;
@@ -69,4 +77,34 @@ export function ssdAnchors(
     }
   });
   return out;
+}
+
+/**
+ * Anchor centres along one axis, as fractions of the input, for maps of `sizes` cells (lowest level first).
+ *
+ * At 512 every map has an even size and the TF generator's centres, (i + 0.5) / cells, sit at a fixed
+ * offset from each cell's receptive field, which the box regressors learned. A 3×3 stride-2 'same' conv
+ * on an odd-sized map pads one cell at the start instead of none, which moves every output cell's field
+ * back by one input cell; spreading the centres evenly over the input instead (as a plain (i + 0.5) /
+ * cells would on, say, a 352-px side, whose maps are 22, 11, 6, 3, 2, 1) misplaces deep-level anchors by
+ * up to half their stride. So centres follow the real strides and shifts, and boxes land where the
+ * network means them.
+ */
+function cellCentres(sizes: readonly number[], inputSide: number): Float64Array[] {
+  const first = sizes[0] ?? 1;
+  let stride = inputSide / first;
+  let shift = 0;
+  return sizes.map((cells, level) => {
+    if (level >= 2) {
+      // This level comes from a stride-2 conv over the previous one.
+      const previous = sizes[level - 1] as number;
+      if (previous % 2 === 1) shift += stride;
+      stride *= 2;
+    } else if (level === 1) {
+      stride *= 2;
+    }
+    const out = new Float64Array(cells);
+    for (let i = 0; i < cells; i++) out[i] = ((i + 0.5) * stride - shift) / inputSide;
+    return out;
+  });
 }

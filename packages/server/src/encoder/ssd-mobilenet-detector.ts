@@ -45,6 +45,12 @@ export interface DetectOptions {
   minScore: number;
   /** Most detections returned, best first. */
   maxResults: number;
+  /**
+   * Black border, in pixels, added on every side before detection. A face cut by the frame edge is then
+   * inside the input, next to black as in face-api's square padding, rather than against the convs'
+   * zero (mid-grey) padding. Default 0.
+   */
+  border?: number;
 }
 
 const BN_EPSILON = 0.0010000000474974513;
@@ -106,8 +112,9 @@ export class SsdMobilenetDetector {
     options: DetectOptions,
   ): Promise<Detection[]> {
     const tf = this.#tf;
-    const paddedH = Math.ceil(height / 32) * 32;
-    const paddedW = Math.ceil(width / 32) * 32;
+    const border = Math.max(0, Math.round(options.border ?? 0));
+    const paddedH = Math.ceil((height + 2 * border) / 32) * 32;
+    const paddedW = Math.ceil((width + 2 * border) / 32) * 32;
     const { outputs, featureMaps } = tf.tidy(() => {
       const image = tf.tensor4d(pixels, [1, height, width, 3], 'int32');
       // Normalised to -1..1; the padding is black (-1), as face-api pads.
@@ -115,8 +122,8 @@ export class SsdMobilenetDetector {
         tf.sub(tf.div(tf.cast(image, 'float32'), 127.5), 1),
         [
           [0, 0],
-          [0, paddedH - height],
-          [0, paddedW - width],
+          [border, paddedH - height - border],
+          [border, paddedW - width - border],
           [0, 0],
         ],
         -1,
@@ -157,10 +164,10 @@ export class SsdMobilenetDetector {
 
     return nonMaxSuppression(candidates, IOU_THRESHOLD, options.maxResults).map(({ score, box }) => {
       // Boxes are fractions of the padded input; clip to the image itself.
-      const top = Math.max(0, box[0] * paddedH);
-      const left = Math.max(0, box[1] * paddedW);
-      const bottom = Math.min(height, box[2] * paddedH);
-      const right = Math.min(width, box[3] * paddedW);
+      const top = Math.max(0, box[0] * paddedH - border);
+      const left = Math.max(0, box[1] * paddedW - border);
+      const bottom = Math.min(height, box[2] * paddedH - border);
+      const right = Math.min(width, box[3] * paddedW - border);
       return { score, x: left, y: top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
     });
   }

@@ -1,0 +1,92 @@
+// Detection recall against stock face-api on images generated from face-api's samples (and the issue's
+// 8-face collage from ../shared when it exists). Labels come from stock face-api on the untransformed
+// photo, mapped through the transform (src/detect-eval/eval-set.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FaceApiEncoder } from '../../src/encoder/faceapi-encoder.js';
+import {
+  edgeTransforms,
+  loadSource,
+  noFaceImages,
+  sharedCollage,
+  sourceFiles,
+  type EvalImage,
+  type Source,
+} from '../../src/detect-eval/eval-set.js';
+import { scoreImage } from '../../src/detect-eval/score.js';
+import { stockDetect } from '../../src/detect-eval/stock-face-api.js';
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+const sharedDir = join(root, '../shared/fixtures/faces');
+
+const encoder = new FaceApiEncoder();
+let samples: Source[];
+
+beforeAll(async () => {
+  await encoder.init();
+  samples = [];
+  for (const f of sourceFiles()) samples.push(await loadSource(f.name, f.path, stockDetect));
+}, 300_000);
+
+const found = async (image: EvalImage) => (await encoder.detectFaces(image.bytes)).map((f) => f.box);
+
+describe('detection recall', () => {
+  it('finds the labelled number of faces in every face-api sample', async () => {
+    for (const [i, f] of sourceFiles().entries()) {
+      const result = await encoder.encode(readFileSync(f.path));
+      expect(result.faces.length, f.name).toBe(samples[i]?.faces.length);
+      expect(result.faces.length, f.name).toBeGreaterThan(0);
+    }
+  }, 300_000);
+
+  it('finds at least as many faces cut by each edge of the frame as stock face-api', async () => {
+    const tally = new Map<string, { stock: number; ours: number }>();
+    const misses: string[] = [];
+    for (const s of samples) {
+      for (const image of await edgeTransforms(s, 2)) {
+        const stock = scoreImage(
+          image.faces,
+          (await stockDetect(image.bytes)).map((f) => f.box),
+        );
+        const ours = scoreImage(image.faces, await found(image));
+        image.faces.forEach((label, i) => {
+          if (label.ignore || !label.edge) return;
+          const t = tally.get(label.edge) ?? { stock: 0, ours: 0 };
+          if (stock.hits[i]) t.stock++;
+          if (ours.hits[i]) t.ours++;
+          if (stock.hits[i] && !ours.hits[i]) misses.push(`${image.name}: face ${i}`);
+          tally.set(label.edge, t);
+        });
+      }
+    }
+    // Per face, a few that stock face-api finds are still missed (README, encoder section); per edge,
+    // ours must find at least as many.
+    if (misses.length) console.log(`edge faces stock face-api finds and we miss: ${misses.join('; ')}`);
+    expect([...tally.keys()].sort()).toEqual(['bottom', 'left', 'right', 'top']);
+    for (const [edge, t] of tally) expect(t.ours, `${edge} edge`).toBeGreaterThanOrEqual(t.stock);
+  }, 600_000);
+
+  it('finds no face in images without one', async () => {
+    for (const image of await noFaceImages(samples)) {
+      expect(await found(image), image.name).toHaveLength(0);
+    }
+  }, 300_000);
+
+  it.skipIf(!existsSync(sharedDir))(
+    "finds all 8 faces of the issue's letterboxed 2400×1200 collage (needs ../shared)",
+    async () => {
+      const sources: Source[] = [];
+      for (const f of sourceFiles(sharedDir).filter((f) => !f.name.startsWith('sample'))) {
+        sources.push(await loadSource(f.name, f.path, stockDetect));
+      }
+      const collage = (await sharedCollage(sources)) as EvalImage;
+      expect(collage.faces.filter((f) => !f.ignore)).toHaveLength(8);
+      const score = scoreImage(collage.faces, await found(collage));
+      expect(score.hits.filter(Boolean)).toHaveLength(8);
+    },
+    300_000,
+  );
+  if (!existsSync(sharedDir)) console.log(`skipping the 8-face collage test: ${sharedDir} not found`);
+});
