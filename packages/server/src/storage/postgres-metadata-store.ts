@@ -26,7 +26,7 @@ import {
   type OutboxRow,
   type SessionRow,
   type WebhookRow,
-} from './postgres-rows.js';
+} from './sql-rows.js';
 import { firstRow, inTransaction, query } from './postgres-sql.js';
 import { addImageIn, beginIdempotencyIn, finishImageIn, purge } from './postgres-transactions.js';
 import type { ApiKeyRecord, IdempotencyBegin, ImageRecord, SessionRecord, WebhookRecord } from './records.js';

@@ -16,7 +16,7 @@ import {
   type ImageRow,
   type OutboxRow,
   type SessionRow,
-} from './postgres-rows.js';
+} from './sql-rows.js';
 import { firstRow, query, type Queryable } from './postgres-sql.js';
 import type { IdempotencyBegin, ImageRecord } from './records.js';
 

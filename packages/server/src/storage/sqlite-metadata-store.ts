@@ -20,135 +20,29 @@ import type {
   SessionRecord,
   WebhookRecord,
 } from './records.js';
+import {
+  toApiKey,
+  toImage as toImageRecord,
+  toOutbox,
+  toSession,
+  toWebhook,
+  type ApiKeyRow,
+  type ImageRow,
+  type OutboxRow,
+  type SessionRow,
+  type WebhookRow,
+} from './sql-rows.js';
 
 export interface SqliteMetadataStoreOptions {
   /** An open, migrated database (openSqliteDatabase); the job queue shares it. */
   db: SqliteDatabase;
 }
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  state: SessionRecord['state'];
-  created_at: number;
-  expires_at: number;
-  vendor_data: string | null;
-  callback_url: string | null;
-  webhook_secret: string | null;
-  image_count: number;
-}
+/** SQLite keeps faces as JSON text; the shared row mapping takes them parsed. */
+type SqliteImageRow = Omit<ImageRow, 'faces'> & { faces: string };
 
-interface ImageRow {
-  id: string;
-  session_id: string;
-  user_id: string;
-  image_name: string | null;
-  content_type: ImageRecord['contentType'];
-  size_bytes: number;
-  sha256: string;
-  width: number | null;
-  height: number | null;
-  status: ImageRecord['status'];
-  error_code: string | null;
-  error_message: string | null;
-  created_at: number;
-  completed_at: number | null;
-  blob_key: string | null;
-  faces: string;
-  model_id: string | null;
-  model_version: string | null;
-}
-
-interface OutboxRow {
-  image_id: string;
-  session_id: string;
-  user_id: string;
-  max_attempts: number;
-  created_at: number;
-}
-
-interface WebhookRow {
-  event_id: string;
-  session_id: string;
-  url: string;
-  payload: string;
-  status: WebhookRecord['status'];
-  attempts: number;
-  next_attempt_at: number | null;
-  last_attempt_at: number | null;
-  last_status_code: number | null;
-  last_error: string | null;
-}
-
-interface ApiKeyRow {
-  id: string;
-  user_id: string;
-  prefix: string;
-  created_at: number;
-  revoked_at: number | null;
-  last_used_at: number | null;
-}
-
-const toSession = (r: SessionRow): SessionRecord => ({
-  id: r.id,
-  userId: r.user_id,
-  state: r.state,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  vendorData: r.vendor_data,
-  callbackUrl: r.callback_url,
-  webhookSecret: r.webhook_secret,
-  imageCount: r.image_count,
-});
-
-const toImage = (r: ImageRow): ImageRecord => ({
-  id: r.id,
-  sessionId: r.session_id,
-  userId: r.user_id,
-  imageName: r.image_name,
-  contentType: r.content_type,
-  sizeBytes: r.size_bytes,
-  sha256: r.sha256,
-  width: r.width,
-  height: r.height,
-  status: r.status,
-  error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
-  createdAt: r.created_at,
-  completedAt: r.completed_at,
-  blobKey: r.blob_key,
-  faces: JSON.parse(r.faces) as FaceRecord[],
-  model: r.model_id ? { id: r.model_id, version: r.model_version ?? '' } : null,
-});
-
-const toOutbox = (r: OutboxRow): OutboxEntry => ({
-  imageId: r.image_id,
-  sessionId: r.session_id,
-  userId: r.user_id,
-  maxAttempts: r.max_attempts,
-  createdAt: r.created_at,
-});
-
-const toWebhook = (r: WebhookRow): WebhookRecord => ({
-  eventId: r.event_id,
-  sessionId: r.session_id,
-  url: r.url,
-  payload: r.payload,
-  status: r.status,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
-  lastAttemptAt: r.last_attempt_at,
-  lastStatusCode: r.last_status_code,
-  lastError: r.last_error,
-});
-
-const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
-  id: r.id,
-  userId: r.user_id,
-  prefix: r.prefix,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-  lastUsedAt: r.last_used_at,
-});
+const toImage = (r: SqliteImageRow): ImageRecord =>
+  toImageRecord({ ...r, faces: JSON.parse(r.faces) as FaceRecord[] });
 
 /** The embedded MetadataStore on better-sqlite3. Calls are synchronous underneath; the interface is async for other adapters. */
 export class SqliteMetadataStore implements MetadataStore {
@@ -252,7 +146,7 @@ export class SqliteMetadataStore implements MetadataStore {
         if (!session) return { ok: false, reason: 'session_not_found' };
         if (session.expires_at < input.now) return { ok: false, reason: 'session_expired' };
         if (session.image_count >= input.maxImages) return { ok: false, reason: 'too_many_images' };
-        const row: ImageRow = {
+        const row: SqliteImageRow = {
           id: input.id,
           session_id: input.sessionId,
           user_id: input.userId,
@@ -317,21 +211,21 @@ export class SqliteMetadataStore implements MetadataStore {
       imageId,
       sessionId,
       userId,
-    ) as ImageRow | undefined;
+    ) as SqliteImageRow | undefined;
     return row ? toImage(row) : null;
   }
 
   async listImages(userId: string, sessionId: string): Promise<ImageRecord[]> {
     const rows = this.#sql(
       'SELECT * FROM images WHERE session_id = ? AND user_id = ? ORDER BY created_at, id',
-    ).all(sessionId, userId) as ImageRow[];
+    ).all(sessionId, userId) as SqliteImageRow[];
     return rows.map(toImage);
   }
 
   async getImageForJob(imageId: string): Promise<ImageRecord | null> {
     const row = this.#sql(
       'SELECT i.* FROM images i JOIN sessions s ON s.id = i.session_id WHERE i.id = ?',
-    ).get(imageId) as ImageRow | undefined;
+    ).get(imageId) as SqliteImageRow | undefined;
     return row ? toImage(row) : null;
   }
 

@@ -1,5 +1,5 @@
-// Rows of the PostgreSQL schema (migrations/postgres) and their mapping to the storage records.
-// bigint columns arrive as numbers (see postgres-sql.ts) and jsonb as parsed JSON.
+// Rows of the metadata schema (the same columns in SQLite and PostgreSQL) and their mapping to the
+// storage records. Integer times arrive as numbers in both engines; faces as parsed JSON (SQLite parses first).
 import type { OutboxEntry } from './metadata-store.js';
 import type { ApiKeyRecord, FaceRecord, ImageRecord, SessionRecord, WebhookRecord } from './records.js';
 
