@@ -31,6 +31,7 @@ import {
   type OutboxRow,
   type SessionRow,
   type WebhookRow,
+  WEBHOOK_PATCH_COLUMNS,
 } from './sql-rows.js';
 
 export interface SqliteMetadataStoreOptions {
@@ -393,18 +394,10 @@ export class SqliteMetadataStore implements MetadataStore {
     eventId: string,
     patch: Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>,
   ): Promise<void> {
-    const columns: Record<string, string> = {
-      status: 'status',
-      attempts: 'attempts',
-      nextAttemptAt: 'next_attempt_at',
-      lastAttemptAt: 'last_attempt_at',
-      lastStatusCode: 'last_status_code',
-      lastError: 'last_error',
-    };
     const sets: string[] = [];
     const values: Record<string, unknown> = { eventId };
     for (const [field, value] of Object.entries(patch)) {
-      const column = columns[field];
+      const column = WEBHOOK_PATCH_COLUMNS[field];
       if (!column || value === undefined) continue;
       sets.push(`${column} = @${field}`);
       values[field] = value;

@@ -74,6 +74,27 @@ export function imageRoutes(d: HandlerDeps) {
     return (await store.getImage(image.userId, image.sessionId, image.id)) ?? image;
   }
 
+  /** 201 with the image; under an Idempotency-Key the response is stored first, so a retry replays it. */
+  async function answer(
+    reply: FastifyReply,
+    image: ImageRecord,
+    idemKey: string | undefined,
+    replayed: boolean,
+  ) {
+    const body = toApiImage(image, { landmarks: false });
+    if (idemKey) {
+      await store.completeIdempotency(
+        image.userId,
+        idemKey,
+        201,
+        JSON.stringify(body),
+        d.now() + IDEMPOTENCY_TTL_MS,
+      );
+    }
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(201).header('location', `/v1/image/${image.sessionId}/${image.id}`).send(body);
+  }
+
   return {
     async uploadImage(request: UploadRequest, reply: FastifyReply) {
       const userId = userOf(request);
@@ -110,39 +131,14 @@ export function imageRoutes(d: HandlerDeps) {
           claimed = true;
           // The claimer crashed; if it got as far as storing the image, that image is the answer.
           const stored = claim.state === 'reclaimed' ? await storedUpload(userId, sessionId, upload) : null;
-          if (stored) {
-            const body = toApiImage(stored, { landmarks: false });
-            await store.completeIdempotency(
-              userId,
-              idemKey,
-              201,
-              JSON.stringify(body),
-              d.now() + IDEMPOTENCY_TTL_MS,
-            );
-            claimed = false;
-            return reply
-              .code(201)
-              .header('idempotent-replayed', 'true')
-              .header('location', `/v1/image/${sessionId}/${stored.id}`)
-              .send(body);
-          }
+          // A completed record is never abandoned, so `claimed` may stay set (abandon only drops in-flight ones).
+          if (stored) return await answer(reply, stored, idemKey, true);
         }
         const added = await addImage(session, upload, blobKey);
         keep = true;
         await d.pipeline.enqueue(added.job);
         const image = await waitForImage(added.image, wait, reply);
-        const body = toApiImage(image, { landmarks: false });
-        if (claimed && idemKey) {
-          await store.completeIdempotency(
-            userId,
-            idemKey,
-            201,
-            JSON.stringify(body),
-            d.now() + IDEMPOTENCY_TTL_MS,
-          );
-          claimed = false;
-        }
-        return reply.code(201).header('location', `/v1/image/${sessionId}/${image.id}`).send(body);
+        return await answer(reply, image, claimed ? idemKey : undefined, false);
       } finally {
         if (!keep) await blobs.delete(blobKey);
         if (claimed && idemKey) await store.abandonIdempotency(userId, idemKey);
