@@ -1,19 +1,18 @@
 // A real browser (Debian Chromium via playwright-core) loads the Vite-built example page, which
 // uploads a photo with the SDK to the real reference server over CORS and renders the summary.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, hasChromium, launchChromium } from '../../server/test/support/chromium.js';
 import { samplePath, startTestServer } from './server-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const exampleDir = fileURLToPath(new URL('../../../examples/browser/', import.meta.url));
 const sdkSource = fileURLToPath(new URL('../src/index.ts', import.meta.url));
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(`browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium).`);
 
@@ -63,19 +62,7 @@ describe.skipIf(!hasChromium)('browser example', () => {
     });
     page = await serveStatic(outDir);
     api = await startTestServer({ corsOrigins: [page.origin] });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

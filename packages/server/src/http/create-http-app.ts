@@ -32,7 +32,7 @@ export interface HttpAppOptions {
 }
 
 /** Operations anyone may call. Everything else needs a user. */
-const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
+const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/assets/:asset']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 declare module 'fastify' {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { renderDocsPage } from '../docs-page.js';
+import { DOCS_CSP, docsAsset, docsPage, type DocsAsset } from '../api-reference.js';
 import type { OperationDeps } from './handler-deps.js';
 
 interface Check {
@@ -13,7 +13,7 @@ const check = (f: () => Promise<void>): Promise<Check> =>
     (e: Error) => ({ ok: false, detail: e.message }),
   );
 
-/** getHealth, getReadiness, getMetrics, getOpenApi, getDocs: public, no user. */
+/** getHealth, getReadiness, getMetrics, getOpenApi, getDocs, getDocsAsset: public, no user. */
 export function operationRoutes(d: OperationDeps) {
   return {
     async getHealth(_request: FastifyRequest, reply: FastifyReply) {
@@ -40,8 +40,17 @@ export function operationRoutes(d: OperationDeps) {
     async getDocs(_request: FastifyRequest, reply: FastifyReply) {
       return reply
         .type('text/html; charset=utf-8')
-        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-        .send(renderDocsPage(d.document));
+        .header('content-security-policy', DOCS_CSP)
+        .header('x-content-type-options', 'nosniff')
+        .send(docsPage(d.document.info as { title: string; version: string }));
+    },
+
+    async getDocsAsset(request: FastifyRequest<{ Params: { asset: DocsAsset } }>, reply: FastifyReply) {
+      return reply
+        .type('text/javascript; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'public, max-age=3600')
+        .send(docsAsset(request.params.asset));
     },
   };
 }
