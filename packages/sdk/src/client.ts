@@ -1,4 +1,5 @@
 import createClient, { type Client } from 'openapi-fetch';
+import { ApiPromise, withResponse, type WithResponse } from './api-promise.js';
 import { errorFromResponse } from './error-mapping.js';
 import { AbortError, ConnectionError, FaceEncodeError, TimeoutError, ValidationError } from './errors.js';
 import type { paths } from './generated/openapi.js';
@@ -24,16 +25,23 @@ import type {
 } from './types.js';
 import { blobName, contentDigest, randomId } from './upload-body.js';
 
-/** The face-encode client. `TInput` is what uploads accept (the node entry widens it). */
+/**
+ * The face-encode client. `TInput` is what uploads accept (the node entry widens it).
+ * Each method that is one HTTP call returns an `ApiPromise`: await it for the data, or call
+ * `.withResponse()` for `{ data, response, requestId }`.
+ */
 export interface FaceEncodeClient<TInput = UploadInput> {
   /** The typed openapi-fetch client (no retries, no error mapping). */
   readonly raw: Client<paths>;
-  createSession(body?: Partial<CreateSessionRequest>, opts?: PostRequestOptions): Promise<CreatedSession>;
-  getSession(sessionId: string, opts?: RequestOptions & { include?: 'landmarks' }): Promise<SessionSummary>;
-  deleteSession(sessionId: string, opts?: RequestOptions): Promise<void>;
+  createSession(body?: Partial<CreateSessionRequest>, opts?: PostRequestOptions): ApiPromise<CreatedSession>;
+  getSession(
+    sessionId: string,
+    opts?: RequestOptions & { include?: 'landmarks' },
+  ): ApiPromise<SessionSummary>;
+  deleteSession(sessionId: string, opts?: RequestOptions): ApiPromise<void>;
   listSessions(
     query?: { limit?: number; cursor?: string; status?: SessionStatus } & RequestOptions,
-  ): Promise<SessionList>;
+  ): ApiPromise<SessionList>;
   iterateSessions(
     query?: { limit?: number; status?: SessionStatus } & RequestOptions,
   ): AsyncIterableIterator<Session>;
@@ -41,12 +49,12 @@ export interface FaceEncodeClient<TInput = UploadInput> {
     sessionId: string,
     imageId: string,
     opts?: RequestOptions & { include?: 'landmarks' },
-  ): Promise<Image>;
-  uploadImage(sessionId: string, input: TInput, opts?: UploadOptions): Promise<Image>;
+  ): ApiPromise<Image>;
+  uploadImage(sessionId: string, input: TInput, opts?: UploadOptions): ApiPromise<Image>;
   waitForSession(sessionId: string, opts?: WaitOptions): Promise<SessionSummary>;
   encode(files: EncodeFile<TInput>[], opts?: EncodeOptions): Promise<SessionSummary>;
   compare(a: EncodeFile<TInput>, b: EncodeFile<TInput>, opts?: EncodeOptions): Promise<CompareResult>;
-  encodeSelfie(input: TInput, opts?: PostRequestOptions): Promise<number[][]>;
+  encodeSelfie(input: TInput, opts?: PostRequestOptions): ApiPromise<number[][]>;
 }
 
 /** How an entry point turns its inputs into Blobs and which defaults it adds. */
@@ -99,8 +107,13 @@ export function createClientCore<TInput>(
     fetch: (request: Request) => (options.fetch ?? globalThis.fetch)(request),
   });
 
+  /** Runs `attempt` (see `attempts`) as one ApiPromise. */
+  function send<T>(attempt: Attempt<T>, opts: RequestOptions = {}): ApiPromise<T> {
+    return new ApiPromise(attempts(attempt, opts));
+  }
+
   /** Runs an attempt with a per-attempt timeout, retrying transient failures with backoff. */
-  async function send<T>(attempt: Attempt<T>, opts: RequestOptions = {}): Promise<T> {
+  async function attempts<T>(attempt: Attempt<T>, opts: RequestOptions): Promise<WithResponse<T>> {
     const callerSignal = opts.signal;
     const timeoutMs = opts.timeoutMs ?? clientTimeoutMs;
     const retries = opts.maxRetries ?? maxRetries;
@@ -112,7 +125,7 @@ export function createClientCore<TInput>(
       let retryAfter: number | undefined;
       try {
         const result = await attempt(signal);
-        if (result.response.ok) return result.data as T;
+        if (result.response.ok) return withResponse(result.data as T, result.response);
         failure = errorFromResponse(result.response, result.error);
         if (!isRetryableStatus(result.response.status)) throw failure;
         retryAfter = parseRetryAfter(result.response.headers.get('retry-after'));
@@ -146,6 +159,43 @@ export function createClientCore<TInput>(
     }
   }
 
+  /** One upload, its Blob, name and digest ready before the first attempt. */
+  async function prepareUpload(
+    sessionId: string,
+    input: TInput,
+    opts: UploadOptions,
+  ): Promise<WithResponse<Image>> {
+    const blob = await blobOf(input);
+    const name = opts.imageName ?? blobName(blob);
+    // One key for every attempt: a retried upload replays the first response instead of taking a slot.
+    const idempotencyKey = opts.idempotencyKey ?? randomId();
+    const digest = await contentDigest(blob);
+    const header = {
+      ...opts.headers,
+      'Idempotency-Key': idempotencyKey,
+      ...(digest ? { 'Content-Digest': digest } : {}),
+    };
+    const query = opts.wait !== undefined ? { wait: opts.wait } : undefined;
+    // The server may hold the response for `wait` seconds; never let the attempt time out before that.
+    const timeoutMs = Math.max(opts.timeoutMs ?? clientTimeoutMs, (opts.wait ?? 0) * 1000 + 10_000);
+    return attempts(
+      (signal) =>
+        raw.POST('/v1/image/{session_id}', {
+          params: { path: { session_id: sessionId }, query, header },
+          body: { file: blob, ...(name ? { image_name: name } : {}) },
+          // A fresh FormData per attempt; fetch sets the multipart Content-Type with its boundary.
+          bodySerializer: (body) => {
+            const form = new FormData();
+            form.append('file', body.file, name ?? 'image');
+            if (body.image_name) form.append('image_name', body.image_name);
+            return form;
+          },
+          signal,
+        }),
+      { signal: opts.signal, timeoutMs, maxRetries: opts.maxRetries },
+    );
+  }
+
   const client: FaceEncodeClient<TInput> = {
     raw,
 
@@ -171,17 +221,16 @@ export function createClientCore<TInput>(
       );
     },
 
-    async deleteSession(sessionId, opts) {
-      await send(
-        (signal) =>
-          raw.DELETE('/v1/session/{session_id}', {
-            params: { path: { session_id: sessionId } },
-            headers: opts?.headers,
-            signal,
-            parseAs: 'stream',
-          }),
-        opts,
-      );
+    deleteSession(sessionId, opts) {
+      return send(async (signal) => {
+        const { response, error } = await raw.DELETE('/v1/session/{session_id}', {
+          params: { path: { session_id: sessionId } },
+          headers: opts?.headers,
+          signal,
+          parseAs: 'stream',
+        });
+        return { data: undefined, error, response };
+      }, opts);
     },
 
     listSessions(query = {}) {
@@ -215,36 +264,8 @@ export function createClientCore<TInput>(
       );
     },
 
-    async uploadImage(sessionId, input, opts = {}) {
-      const blob = await blobOf(input);
-      const name = opts.imageName ?? blobName(blob);
-      // One key for every attempt: a retried upload replays the first response instead of taking a slot.
-      const idempotencyKey = opts.idempotencyKey ?? randomId();
-      const digest = await contentDigest(blob);
-      const header = {
-        ...opts.headers,
-        'Idempotency-Key': idempotencyKey,
-        ...(digest ? { 'Content-Digest': digest } : {}),
-      };
-      const query = opts.wait !== undefined ? { wait: opts.wait } : undefined;
-      // The server may hold the response for `wait` seconds; never let the attempt time out before that.
-      const timeoutMs = Math.max(opts.timeoutMs ?? clientTimeoutMs, (opts.wait ?? 0) * 1000 + 10_000);
-      return send(
-        (signal) =>
-          raw.POST('/v1/image/{session_id}', {
-            params: { path: { session_id: sessionId }, query, header },
-            body: { file: blob, ...(name ? { image_name: name } : {}) },
-            // A fresh FormData per attempt; fetch sets the multipart Content-Type with its boundary.
-            bodySerializer: (body) => {
-              const form = new FormData();
-              form.append('file', body.file, name ?? 'image');
-              if (body.image_name) form.append('image_name', body.image_name);
-              return form;
-            },
-            signal,
-          }),
-        { signal: opts.signal, timeoutMs, maxRetries: opts.maxRetries },
-      );
+    uploadImage(sessionId, input, opts = {}) {
+      return new ApiPromise(prepareUpload(sessionId, input, opts));
     },
 
     async waitForSession(sessionId, opts = {}) {
@@ -308,26 +329,28 @@ export function createClientCore<TInput>(
       };
     },
 
-    async encodeSelfie(input, opts = {}) {
-      const blob = await blobOf(input);
+    encodeSelfie(input, opts = {}) {
       // The encoder stores nothing, so a retry is safe without a key; one is sent when asked for.
       const headers = opts.idempotencyKey
         ? { ...opts.headers, 'Idempotency-Key': opts.idempotencyKey }
         : opts.headers;
-      return send(
-        (signal) =>
-          raw.POST('/v1/selfie', {
-            body: { file: blob },
-            headers,
-            bodySerializer: (body) => {
-              const form = new FormData();
-              form.append('file', body.file, blobName(blob) ?? 'image');
-              return form;
-            },
-            signal,
-          }),
-        opts,
+      const encoded = blobOf(input).then((blob) =>
+        attempts<number[][]>(
+          (signal) =>
+            raw.POST('/v1/selfie', {
+              body: { file: blob },
+              headers,
+              bodySerializer: (body) => {
+                const form = new FormData();
+                form.append('file', body.file, blobName(blob) ?? 'image');
+                return form;
+              },
+              signal,
+            }),
+          opts,
+        ),
       );
+      return new ApiPromise(encoded);
     },
   };
 

@@ -3,6 +3,7 @@ import { createClientCore, type FaceEncodeClient } from './client.js';
 import type { ClientOptions, UploadInput } from './types.js';
 import { toBlob } from './upload-body.js';
 
+export { ApiPromise, type WithResponse } from './api-promise.js';
 export type { FaceEncodeClient } from './client.js';
 export * from './errors.js';
 export { faceDistance } from './face-distance.js';

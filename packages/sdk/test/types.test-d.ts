@@ -6,6 +6,7 @@ import {
   type Problem,
   type SessionList,
   type SessionSummary,
+  type WithResponse,
 } from '../src/index.js';
 import { createFaceEncodeClient as createNodeClient } from '../src/node.js';
 
@@ -62,6 +63,14 @@ describe('high-level client types', () => {
       .returns.resolves.toHaveProperty('samePerson')
       .toEqualTypeOf<boolean | null>();
     assertType<FaceEncodeClient>(client);
+  });
+
+  it('gives { data, response, requestId } from withResponse()', () => {
+    expectTypeOf(client.getSession(id).withResponse()).resolves.toEqualTypeOf<WithResponse<SessionSummary>>();
+    expectTypeOf(client.uploadImage(id, new Blob([])).withResponse())
+      .resolves.toHaveProperty('response')
+      .toEqualTypeOf<Response>();
+    expectTypeOf(client.deleteSession(id).withResponse()).resolves.toHaveProperty('data').toBeVoid();
   });
 
   it('accepts browser inputs in the main entry and paths only in the node entry', () => {
