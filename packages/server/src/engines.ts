@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { LocalKeyRevocations, type KeyRevocations } from './auth/key-revocations.js';
+import { RedisKeyRevocations } from './auth/redis-key-revocations.js';
 import type { ServerConfig } from './config.js';
 import type { ClusterLock } from './coordination/cluster-lock.js';
 import { SqliteClusterLock } from './coordination/sqlite-cluster-lock.js';
@@ -31,6 +33,8 @@ export interface Engines {
   lock: ClusterLock;
   /** A Redis client for the shared rate-limit store; null counts per process (embedded). */
   rateLimitRedis: Redis | null;
+  /** Api-key revocations: over Redis pub/sub when configured (every process drops the key), else in this process. */
+  keyRevocations: KeyRevocations;
   /** What was picked, for the start-up log line. */
   kinds: { database: 'sqlite' | 'postgres'; queue: 'sqlite' | 'bullmq'; blobs: 'file' | 's3' };
   /** Applies pending database migrations (SQLite's run when the file opens, so this is a no-op there). */
@@ -69,6 +73,7 @@ export async function openEngines(config: ServerConfig): Promise<Engines> {
       events: redis?.events ?? new LocalImageEvents(),
       lock: db.lock,
       rateLimitRedis: redis?.rateLimit ?? null,
+      keyRevocations: redis?.keyRevocations ?? new LocalKeyRevocations(),
       kinds: { database: databaseKind, queue: redis ? 'bullmq' : 'sqlite', blobs: blobs.kind },
       migrate: db.migrate,
       close: () => closeAll(opened),
@@ -147,13 +152,16 @@ function openRedisParts(config: ServerConfig, url: string) {
     keyPrefix: `${prefix}:`,
   });
   rateLimit.on('error', () => {});
+  const keyRevocations = new RedisKeyRevocations({ url, prefix });
   return {
     queue,
     events,
     rateLimit,
+    keyRevocations,
     close: async () => {
       await queue.close();
       await events.close();
+      await keyRevocations.close();
       await rateLimit.quit().catch(() => {});
     },
   };
