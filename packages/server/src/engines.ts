@@ -16,6 +16,7 @@ import { S3BlobStore } from './storage/s3-blob-store.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import type { MetadataStore } from './storage/metadata-store.js';
 import { openPostgresDatabase } from './storage/postgres-database.js';
+import { SqliteCheckpointer } from './storage/sqlite-checkpointer.js';
 import { openSqliteDatabase } from './storage/sqlite-database.js';
 import { SqliteMetadataStore } from './storage/sqlite-metadata-store.js';
 
@@ -107,14 +108,19 @@ interface DatabaseParts {
 
 async function openDatabase(config: ServerConfig, kind: 'sqlite' | 'postgres'): Promise<DatabaseParts> {
   if (kind === 'postgres') return openPostgres(config);
-  const db = openSqliteDatabase({ path: sqlitePath(config) });
+  const path = sqlitePath(config);
+  const db = openSqliteDatabase({ path });
   const store = new SqliteMetadataStore({ db });
+  const checkpointer = new SqliteCheckpointer({ db, path });
   return {
     store,
     queue: new SqliteJobQueue({ db }),
     lock: new SqliteClusterLock({ db }),
     migrate: async () => {},
-    close: () => store.close(),
+    close: async () => {
+      await checkpointer.stop();
+      await store.close();
+    },
   };
 }
 
