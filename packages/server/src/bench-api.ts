@@ -29,29 +29,34 @@ const only = process.env.FACE_ENCODE_BENCH_API_ONLY ?? '';
 const databaseUrl = process.env.FACE_ENCODE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.FACE_ENCODE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function table(engine: BenchEngine, bareUrl: string): Promise<void> {
+async function table(engine: BenchEngine, bareServer: { url: string; pid: number }): Promise<void> {
   const key = createKey(engine, 'bench');
   const api = await startApi(engine, { auth: 'api-key', workers: 0 });
   const demo = await startApi(engine, { auth: 'demo', workers: 0 });
   try {
     const auth = { authorization: `Bearer ${key}` };
+    const apiPid = api.child.pid as number;
+    const demoPid = demo.child.pid as number;
     const user = { user_id: 'bench-demo' };
     // A full first page for GET /v1/sessions (20 by default).
     const ids: string[] = [];
     for (let i = 0; i < 21; i++) ids.push(await newSession(api.url, auth));
     const demoId = await newSession(demo.url, user);
     const rows: Row[] = [
-      { target: '`GET /healthz`', run: { url: `${api.url}/healthz` } },
+      { target: '`GET /healthz`', pid: apiPid, run: { url: `${api.url}/healthz` } },
       {
         target: '`GET /v1/session/{id}` (api-key)',
+        pid: apiPid,
         run: { url: `${api.url}/v1/session/${ids[0]}`, headers: auth },
       },
       {
         target: '`GET /v1/sessions` (api-key, 20 items)',
+        pid: apiPid,
         run: { url: `${api.url}/v1/sessions`, headers: auth },
       },
       {
         target: '`POST /v1/session` (api-key, body `{}`)',
+        pid: apiPid,
         run: {
           url: `${api.url}/v1/session`,
           method: 'POST',
@@ -61,16 +66,19 @@ async function table(engine: BenchEngine, bareUrl: string): Promise<void> {
       },
       {
         target: '`GET /v1/session/{id}` (demo auth)',
+        pid: demoPid,
         run: { url: `${demo.url}/v1/session/${demoId}`, headers: user },
       },
       {
         target: 'unknown path → 404 (demo auth)',
+        pid: demoPid,
         run: { url: `${demo.url}/v1/nothing-here`, headers: user },
       },
     ];
     const bareRow: Row = {
       target: 'bare Fastify 5 route returning a small JSON object',
-      run: { url: bareUrl },
+      pid: bareServer.pid,
+      run: { url: bareServer.url },
     };
     const bareBefore = await measure(bareRow, seconds);
     const measured: Measured[] = [bareBefore];
@@ -159,11 +167,11 @@ if (process.argv.includes('--bare')) {
   try {
     if (!only || only === 'sqlite') {
       const engine = sqliteEngine();
-      await table(engine, bare.url).finally(() => engine.cleanup());
+      await table(engine, bare).finally(() => engine.cleanup());
     }
     if (!only || only === 'postgres') {
       const engine = await postgresEngine({ databaseUrl, redisUrl });
-      await table(engine, bare.url).finally(() => engine.cleanup());
+      await table(engine, bare).finally(() => engine.cleanup());
     }
   } finally {
     bare.stop();

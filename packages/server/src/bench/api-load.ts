@@ -1,7 +1,7 @@
 // The API benchmark's pieces: a bare Fastify 5 process to compare with, the server processes on a scratch data
 // dir (SQLite) or a scratch schema and Redis prefix (PostgreSQL), and one table row per target, all driven by wrk.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,14 +20,14 @@ export const loadAverage = () =>
     .join(' ');
 
 /** Starts `bench-api.js --bare`: a Fastify 5 route returning a small JSON object, nothing else. */
-export function startBare(): Promise<{ url: string; stop: () => void }> {
+export function startBare(): Promise<{ url: string; pid: number; stop: () => void }> {
   const entry = fileURLToPath(new URL('./bench-api.js', import.meta.url));
   const child = spawn(process.execPath, [entry, '--bare'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bare server exited with ${code}`)));
     createInterface({ input: child.stdout! }).once('line', (line) => {
       const { url } = JSON.parse(line) as { url: string };
-      resolve({ url, stop: () => child.kill() });
+      resolve({ url, pid: child.pid as number, stop: () => child.kill() });
     });
   });
 }
@@ -101,12 +101,16 @@ export function startApi(
 
 export interface Row {
   target: string;
+  /** The process answering, whose CPU time per request is measured. */
+  pid: number;
   run: Omit<WrkRun, 'connections' | 'seconds'>;
 }
 
 export interface Measured {
   target: string;
   result: WrkResult;
+  /** The answering process's CPU time (user + system) per request, in µs: less sensitive to a shared machine. */
+  cpuUs: number;
   load: string;
 }
 
@@ -114,22 +118,34 @@ export interface Measured {
 export async function measure(row: Row, seconds: number): Promise<Measured> {
   await runWrk({ ...row.run, connections: CONNECTIONS, seconds: 2 });
   const load = loadAverage();
-  return {
-    target: row.target,
-    result: await runWrk({ ...row.run, connections: CONNECTIONS, seconds }),
-    load,
-  };
+  const cpu = cpuMs(row.pid);
+  const result = await runWrk({ ...row.run, connections: CONNECTIONS, seconds });
+  return { target: row.target, result, load, cpuUs: ((cpuMs(row.pid) - cpu) * 1000) / result.requests };
+}
+
+/** CPU time (user + system) of a process so far, in ms, from /proc (NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    // utime and stime: fields 14 and 15, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 
 /** The issue's table: req/s, ratio against the bare route, p99, max, non-2xx, and the load average. */
 export function printTable(rows: Measured[], bare: number): void {
-  console.log('| target | req/s | vs bare | p99 | max | non-2xx / errors | load avg (1 5 15 min) |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const { target, result: r, load } of rows) {
+  console.log(
+    '| target | req/s | vs bare | p99 | max | non-2xx / errors | CPU per request (bare ÷ it) | load avg (1 5 15 min) |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const bareCpu = rows[0]?.cpuUs ?? NaN;
+  for (const { target, result: r, load, cpuUs } of rows) {
     console.log(
-      `| ${target} | ${fmt(r.rps)} | ${(r.rps / bare).toFixed(2)} | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(0)} ms | ${r.non2xx} / ${r.socketErrors} | ${load} |`,
+      `| ${target} | ${fmt(r.rps)} | ${(r.rps / bare).toFixed(2)} | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(0)} ms | ${r.non2xx} / ${r.socketErrors} | ${cpuUs.toFixed(0)} µs (${(bareCpu / cpuUs).toFixed(2)}) | ${load} |`,
     );
   }
   console.log('');
