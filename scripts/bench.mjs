@@ -1,4 +1,4 @@
-// `pnpm bench`: the encode pipeline and API benchmarks (server), the cluster against the embedded server, and
+// `pnpm bench`: the encode pipeline and API benchmarks (server), the API hot path against bare Fastify, the cluster against the embedded server, and
 // CLI start-up time.
 // Results are recorded by hand in BENCHMARKS.md with the machine they ran on.
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ console.log(
 );
 for (const [title, args] of [
   ['Server: encode pipeline and API', ['packages/server/dist/bench.js']],
+  ['Server: API hot path against a bare Fastify route (wrk)', ['packages/server/dist/bench-api.js']],
   [
     'Server: cluster (PostgreSQL, Redis, radosgw) against embedded',
     ['packages/server/dist/bench-cluster.js'],

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { KeyRevocations } from './auth/key-revocations.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import type { ServerConfig } from './config.js';
 import { createHttpApp } from './http/create-http-app.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   now?: () => number;
   /** A Redis client for rate-limit counters shared by every API process; null counts in this process. */
   rateLimitRedis?: Redis | null;
+  /** Revocations that drop cached api keys (every API process's, with Redis); none: the cache TTL bounds a revoke. */
+  keyRevocations?: KeyRevocations;
 }
 
 /** Builds the session server's HTTP app: every operation of the OpenAPI document. Never listens. */
@@ -39,7 +42,11 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   return createHttpApp(config, {
     logger: deps.logger,
     metrics,
-    authenticate: createAuthenticator(config, deps.store),
+    authenticate: await createAuthenticator(config, {
+      store: deps.store,
+      revocations: deps.keyRevocations,
+      now: deps.now,
+    }),
     rateLimitRedis: deps.rateLimitRedis ?? null,
     document,
     handlers: createServiceHandlers({

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
 import { pino, type Logger } from 'pino';
-import { createApiKey } from './auth/api-keys.js';
+import { createApiKey, revokeApiKey } from './auth/api-keys.js';
 import { runCleanup } from './cleanup/run-cleanup.js';
 import { DEFAULT_CONFIG, resolveConfig, type ServerConfig } from './config.js';
 import { ENCODER_DEFAULTS, startEncoderServer } from './encoder-server.js';
@@ -89,6 +89,9 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     authFailureMax: env.FACE_ENCODE_AUTH_FAILURE_LIMIT
       ? int(env.FACE_ENCODE_AUTH_FAILURE_LIMIT)
       : DEFAULT_CONFIG.authFailureMax,
+    apiKeyCacheTtlMs: env.FACE_ENCODE_API_KEY_CACHE_TTL_MS
+      ? int(env.FACE_ENCODE_API_KEY_CACHE_TTL_MS)
+      : DEFAULT_CONFIG.apiKeyCacheTtlMs,
     uploadBufferMb: env.FACE_ENCODE_UPLOAD_BUFFER_MB
       ? int(env.FACE_ENCODE_UPLOAD_BUFFER_MB)
       : DEFAULT_CONFIG.uploadBufferMb,
@@ -460,7 +463,7 @@ withEngineOptions(keys.command('revoke'))
   .action(async (id: string, flags: { dataDir?: string }) => {
     const engines = await openEnginesOrExit(configFrom(flags));
     const { store } = engines;
-    const ok = await store.revokeApiKey(id);
+    const ok = await revokeApiKey(store, engines.keyRevocations, id);
     await engines.close();
     if (!ok) {
       console.error(`No active key ${id}. Run face-encode-server keys list.`);

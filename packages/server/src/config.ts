@@ -65,6 +65,8 @@ export interface ServerConfig {
   rateLimitMax: number;
   /** Failed authentications per client address per rate-limit window before 429. Default 20. Env FACE_ENCODE_AUTH_FAILURE_LIMIT. */
   authFailureMax: number;
+  /** How long a found API key is trusted without reading the store: the bound on a revoke no message reaches. Default 5 000. Env FACE_ENCODE_API_KEY_CACHE_TTL_MS. */
+  apiKeyCacheTtlMs: number;
   /** Rate limit window in ms. Default 60 000. */
   rateLimitWindowMs: number;
   /** Allowed CORS origins; `*` allows any; empty disables CORS. Default []. Env FACE_ENCODE_CORS_ORIGINS (comma-separated). */
@@ -141,6 +143,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   rateLimitMax: 300,
   rateLimitWindowMs: 60_000,
   authFailureMax: 20,
+  apiKeyCacheTtlMs: 5_000,
   corsOrigins: [],
   cleanupIntervalMs: 60_000,
   webhookAllowPrivate: false,

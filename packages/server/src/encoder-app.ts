@@ -19,11 +19,11 @@ export interface EncoderAppDeps {
   logger?: Logger;
 }
 
-function authenticatorOf(config: ServerConfig, store: MetadataStore | null) {
+async function authenticatorOf(config: ServerConfig, store: MetadataStore | null) {
   if (config.auth === 'none') return null;
   if (config.auth === 'demo') throw new Error('The encoder takes auth none, api-key or jwt.');
   if (config.auth === 'api-key' && !store) throw new Error('Auth api-key needs the store of the keys.');
-  return createAuthenticator(config, store as MetadataStore);
+  return createAuthenticator(config, { store: store as MetadataStore });
 }
 
 /**
@@ -35,7 +35,7 @@ export async function buildEncoderApp(config: ServerConfig, deps: EncoderAppDeps
   return createHttpApp(config, {
     logger: deps.logger,
     metrics: deps.metrics,
-    authenticate: authenticatorOf(config, deps.store),
+    authenticate: await authenticatorOf(config, deps.store),
     document,
     handlers: {
       ...selfieRoutes({ config, encoder: deps.encoder }),

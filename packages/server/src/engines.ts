@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { LocalKeyRevocations, type KeyRevocations } from './auth/key-revocations.js';
+import { RedisKeyRevocations } from './auth/redis-key-revocations.js';
 import type { ServerConfig } from './config.js';
 import type { ClusterLock } from './coordination/cluster-lock.js';
 import { SqliteClusterLock } from './coordination/sqlite-cluster-lock.js';
@@ -14,6 +16,7 @@ import { S3BlobStore } from './storage/s3-blob-store.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import type { MetadataStore } from './storage/metadata-store.js';
 import { openPostgresDatabase } from './storage/postgres-database.js';
+import { SqliteCheckpointer } from './storage/sqlite-checkpointer.js';
 import { openSqliteDatabase } from './storage/sqlite-database.js';
 import { SqliteMetadataStore } from './storage/sqlite-metadata-store.js';
 
@@ -31,6 +34,8 @@ export interface Engines {
   lock: ClusterLock;
   /** A Redis client for the shared rate-limit store; null counts per process (embedded). */
   rateLimitRedis: Redis | null;
+  /** Api-key revocations: over Redis pub/sub when configured (every process drops the key), else in this process. */
+  keyRevocations: KeyRevocations;
   /** What was picked, for the start-up log line. */
   kinds: { database: 'sqlite' | 'postgres'; queue: 'sqlite' | 'bullmq'; blobs: 'file' | 's3' };
   /** Applies pending database migrations (SQLite's run when the file opens, so this is a no-op there). */
@@ -69,6 +74,7 @@ export async function openEngines(config: ServerConfig): Promise<Engines> {
       events: redis?.events ?? new LocalImageEvents(),
       lock: db.lock,
       rateLimitRedis: redis?.rateLimit ?? null,
+      keyRevocations: redis?.keyRevocations ?? new LocalKeyRevocations(),
       kinds: { database: databaseKind, queue: redis ? 'bullmq' : 'sqlite', blobs: blobs.kind },
       migrate: db.migrate,
       close: () => closeAll(opened),
@@ -102,14 +108,19 @@ interface DatabaseParts {
 
 async function openDatabase(config: ServerConfig, kind: 'sqlite' | 'postgres'): Promise<DatabaseParts> {
   if (kind === 'postgres') return openPostgres(config);
-  const db = openSqliteDatabase({ path: sqlitePath(config) });
+  const path = sqlitePath(config);
+  const db = openSqliteDatabase({ path });
   const store = new SqliteMetadataStore({ db });
+  const checkpointer = new SqliteCheckpointer({ db, path });
   return {
     store,
     queue: new SqliteJobQueue({ db }),
     lock: new SqliteClusterLock({ db }),
     migrate: async () => {},
-    close: () => store.close(),
+    close: async () => {
+      await checkpointer.stop();
+      await store.close();
+    },
   };
 }
 
@@ -147,13 +158,16 @@ function openRedisParts(config: ServerConfig, url: string) {
     keyPrefix: `${prefix}:`,
   });
   rateLimit.on('error', () => {});
+  const keyRevocations = new RedisKeyRevocations({ url, prefix });
   return {
     queue,
     events,
     rateLimit,
+    keyRevocations,
     close: async () => {
       await queue.close();
       await events.close();
+      await keyRevocations.close();
       await rateLimit.quit().catch(() => {});
     },
   };

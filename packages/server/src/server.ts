@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
-import { createApiKey } from './auth/api-keys.js';
+import { createApiKey, revokeApiKey } from './auth/api-keys.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { SqliteClusterLock } from './coordination/sqlite-cluster-lock.js';
 import { openEngines, type Engines } from './engines.js';
@@ -24,6 +24,8 @@ export interface RunningServer {
   pipeline: Pipeline;
   /** Creates an API key for `userId` and returns it (shown once). */
   createApiKey(userId: string): Promise<string>;
+  /** Revokes a key by id; every API process sharing this Redis (or this one alone) refuses it at once. */
+  revokeApiKey(id: string): Promise<boolean>;
   /** Graceful: stop accepting, finish in-flight requests and jobs within the bound, close the stores. */
   close(): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function startServer(
       metrics,
       logger,
       rateLimitRedis: engines.rateLimitRedis,
+      keyRevocations: engines.keyRevocations,
       now: options.now,
     });
     await pipeline.start();
@@ -112,6 +115,7 @@ export async function startServer(
       engines,
       pipeline,
       createApiKey: async (userId) => (await createApiKey(store, userId)).key,
+      revokeApiKey: (id) => revokeApiKey(store, engines.keyRevocations, id),
       close: () =>
         (closing ??= (async () => {
           const bound = new Promise<void>((r) => setTimeout(r, config.shutdownTimeoutMs).unref());

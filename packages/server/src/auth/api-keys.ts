@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { MetadataStore } from '../storage/metadata-store.js';
+import type { KeyRevocations } from './key-revocations.js';
 
 /** Keys are only ever stored as this hash; the key itself is shown once. */
 export function hashApiKey(key: string): string {
@@ -16,4 +17,14 @@ export async function createApiKey(store: MetadataStore, userId: string) {
     hash: hashApiKey(key),
   });
   return { key, record };
+}
+
+/**
+ * Revokes the key with this id and announces it, so every API process's lookup cache drops it at once
+ * (over Redis when configured). False when there is no active key with this id.
+ */
+export async function revokeApiKey(store: MetadataStore, revocations: KeyRevocations, id: string) {
+  const revoked = await store.revokeApiKey(id);
+  if (revoked) await revocations.publish(id);
+  return revoked;
 }

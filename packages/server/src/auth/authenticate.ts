@@ -3,7 +3,9 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { ServerConfig } from '../config.js';
 import { ApiError } from '../errors/error-catalog.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
+import { ApiKeyCache } from './api-key-cache.js';
 import { hashApiKey } from './api-keys.js';
+import type { KeyRevocations } from './key-revocations.js';
 
 export type Authenticator = (request: FastifyRequest) => Promise<string>;
 
@@ -20,8 +22,19 @@ function bearer(request: FastifyRequest): string | null {
 const unauthorized = (detail: string) =>
   new ApiError('unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
 
+export interface AuthenticatorDeps {
+  store: MetadataStore;
+  /** Api-key mode: revocations to drop cached keys on; none leaves the cache TTL as the only bound. */
+  revocations?: KeyRevocations;
+  /** The clock of the key cache. Default Date.now. */
+  now?: () => number;
+}
+
 /** Returns a function that resolves the caller's user id or throws 401, per the configured mode. */
-export function createAuthenticator(config: ServerConfig, store: MetadataStore): Authenticator {
+export async function createAuthenticator(
+  config: ServerConfig,
+  deps: AuthenticatorDeps,
+): Promise<Authenticator> {
   if (config.auth === 'none') throw new Error('Auth `none` has no authenticator: nothing is checked.');
   if (config.auth === 'demo') {
     return async (request) => {
@@ -52,11 +65,18 @@ export function createAuthenticator(config: ServerConfig, store: MetadataStore):
       }
     };
   }
+  const { store, now = Date.now } = deps;
+  const cache = new ApiKeyCache({ ttlMs: config.apiKeyCacheTtlMs });
+  await deps.revocations?.subscribe((keyId) => cache.forget(keyId));
   return async (request) => {
     const token = bearer(request);
     if (!token) throw unauthorized('Missing credentials. Send Authorization: Bearer <api key>.');
-    const key = await store.findApiKeyByHash(hashApiKey(token));
+    const hash = hashApiKey(token);
+    const cached = cache.get(hash, now());
+    if (cached !== null) return cached;
+    const key = await store.findApiKeyByHash(hash);
     if (!key) throw unauthorized('The API key is invalid or revoked.');
+    cache.set(hash, key, now());
     return key.userId;
   };
 }

@@ -43,10 +43,11 @@ export async function runUploadLoad(o: UploadLoadOptions): Promise<UploadLoadRes
   return { latencies, wallMs: performance.now() - started };
 }
 
-async function openSession(url: string): Promise<string> {
+/** POSTs an empty session as `as` (demo auth by default) and returns its id. */
+export async function openSession(url: string, as: Record<string, string> = headers): Promise<string> {
   const res = await fetch(`${url}/v1/session`, {
     method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
+    headers: { ...as, 'content-type': 'application/json' },
     body: '{}',
   });
   if (res.status !== 201) throw new Error(`POST /v1/session answered ${res.status}: ${await res.text()}`);

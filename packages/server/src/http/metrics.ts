@@ -34,7 +34,30 @@ export function createMetrics(queue?: JobQueue) {
     registers: [registry],
   });
   if (queue) queueDepthGauges(registry, queue);
-  return { registry, httpDuration, pipeline: { jobsProcessed, jobsFailed, encodeDuration } };
+  return {
+    registry,
+    httpDuration,
+    // The histogram's child per method, route and status: labels() hashes its arguments on every call.
+    httpChildren: new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>(),
+    pipeline: { jobsProcessed, jobsFailed, encodeDuration },
+  };
+}
+
+/** Observes one request's duration (ms) in the HTTP histogram. */
+export function observeRequest(
+  metrics: AppMetrics,
+  method: string,
+  route: string | undefined,
+  status: number,
+  ms: number,
+): void {
+  const key = `${method} ${route ?? 'unmatched'} ${status}`;
+  let child = metrics.httpChildren.get(key);
+  if (!child) {
+    child = metrics.httpDuration.labels(method, route ?? 'unmatched', String(status));
+    metrics.httpChildren.set(key, child);
+  }
+  child.observe(ms / 1000);
 }
 
 /** The autoscaler's signals; one depth read serves both gauges of a scrape. */

@@ -25,12 +25,15 @@ export function sessionRoutes(d: HandlerDeps) {
   async function summaryOf(userId: string, sessionId: string, landmarks: boolean) {
     const session = await store.getSession(userId, sessionId);
     if (!session) throw sessionNotFound(sessionId);
-    const images = await store.listImages(userId, sessionId);
+    // No read for what the session row says cannot exist: images when it counts none, a webhook
+    // without a callback URL (the pipeline creates one only for a session with one).
+    const images = session.imageCount > 0 ? await store.listImages(userId, sessionId) : [];
+    const webhook = session.callbackUrl ? await store.getWebhook(sessionId) : null;
     return {
       ...toApiSession(session, d.now(), config.maxImages),
       images: images.map((i) => toApiImage(i, { landmarks })),
       summary: buildSummary(images, { threshold: config.threshold, fallbackModel: d.pipeline.model }),
-      webhook: toApiWebhook(await store.getWebhook(sessionId)),
+      webhook: toApiWebhook(webhook),
     };
   }
 

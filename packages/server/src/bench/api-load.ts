@@ -1,0 +1,152 @@
+// The API benchmark's pieces: a bare Fastify 5 process to compare with, the server processes on a scratch data
+// dir (SQLite) or a scratch schema and Redis prefix (PostgreSQL), and one table row per target, all driven by wrk.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { deleteRedisPrefix, resetSchema, schemaUrl } from '../dev/scratch-engines.js';
+import { SERVER_BIN, spawnServer, type ServerProcess } from '../dev/server-process.js';
+import { runWrk, type WrkResult, type WrkRun } from './wrk.js';
+export { openSession as newSession } from './upload-load.js';
+
+/** The connections of every row, as the issue measured. */
+export const CONNECTIONS = 32;
+
+export const loadAverage = () =>
+  loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' ');
+
+/** Starts `bench-api.js --bare`: a Fastify 5 route returning a small JSON object, nothing else. */
+export function startBare(): Promise<{ url: string; pid: number; stop: () => void }> {
+  const entry = fileURLToPath(new URL('./bench-api.js', import.meta.url));
+  const child = spawn(process.execPath, [entry, '--bare'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bare server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      const { url } = JSON.parse(line) as { url: string };
+      resolve({ url, pid: child.pid as number, stop: () => child.kill() });
+    });
+  });
+}
+
+/** The bare route: what the server's ratios are measured against. */
+export async function serveBare(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: false });
+  app.get('/', async () => ({ hello: 'world', ok: true }));
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(JSON.stringify({ url }));
+}
+
+export interface BenchEngine {
+  name: 'SQLite' | 'PostgreSQL';
+  /** Engine flags for every server process and for `keys create`. */
+  args: string[];
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export function sqliteEngine(): BenchEngine {
+  const dir = mkdtempSync(join(tmpdir(), 'face-encode-bench-api-'));
+  return {
+    name: 'SQLite',
+    args: ['--data-dir', dir],
+    env: {},
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function postgresEngine(o: { databaseUrl: string; redisUrl: string }): Promise<BenchEngine> {
+  const schema = `bench_api_${process.pid}`;
+  const prefix = `bench-api-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'face-encode-bench-api-pg-'));
+  await resetSchema({ databaseUrl: o.databaseUrl, schema, recreate: true });
+  return {
+    name: 'PostgreSQL',
+    args: ['--data-dir', dir, '--database-url', schemaUrl(o.databaseUrl, schema), '--redis-url', o.redisUrl],
+    env: { FACE_ENCODE_REDIS_PREFIX: prefix },
+    async cleanup() {
+      await resetSchema({ databaseUrl: o.databaseUrl, schema, recreate: false });
+      await deleteRedisPrefix({ redisUrl: o.redisUrl, prefix });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// The limit is raised out of the way, but every request is still counted by the limiter.
+const SERVER_ENV = { FACE_ENCODE_RATE_LIMIT: '1000000000' };
+
+/** `keys create` on the engine; returns the key. */
+export function createKey(engine: BenchEngine, user: string): string {
+  const out = execFileSync(process.execPath, [SERVER_BIN, 'keys', 'create', '--user', user, ...engine.args], {
+    env: { ...process.env, ...SERVER_ENV, ...engine.env },
+    encoding: 'utf8',
+  });
+  return out.trim().split('\n').pop() as string;
+}
+
+export function startApi(
+  engine: BenchEngine,
+  o: { auth: 'api-key' | 'demo'; workers: number; nodeArgs?: string[] },
+): Promise<ServerProcess> {
+  return spawnServer(
+    ['start', '--port', '0', '--workers', String(o.workers), '--auth', o.auth, ...engine.args],
+    { ...SERVER_ENV, ...engine.env },
+    'listening',
+  );
+}
+
+export interface Row {
+  target: string;
+  /** The process answering, whose CPU time per request is measured. */
+  pid: number;
+  run: Omit<WrkRun, 'connections' | 'seconds'>;
+}
+
+export interface Measured {
+  target: string;
+  result: WrkResult;
+  /** The answering process's CPU time (user + system) per request, in µs: less sensitive to a shared machine. */
+  cpuUs: number;
+  load: string;
+}
+
+/** A short warm-up (JIT, statement caches, connections), then the measured run. */
+export async function measure(row: Row, seconds: number): Promise<Measured> {
+  await runWrk({ ...row.run, connections: CONNECTIONS, seconds: 2 });
+  const load = loadAverage();
+  const cpu = cpuMs(row.pid);
+  const result = await runWrk({ ...row.run, connections: CONNECTIONS, seconds });
+  return { target: row.target, result, load, cpuUs: ((cpuMs(row.pid) - cpu) * 1000) / result.requests };
+}
+
+/** CPU time (user + system) of a process so far, in ms, from /proc (NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    // utime and stime: fields 14 and 15, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+
+/** The issue's table: req/s, ratio against the bare route, p99, max, non-2xx, and the load average. */
+export function printTable(rows: Measured[], bare: number): void {
+  console.log(
+    '| target | req/s | vs bare | p99 | max | non-2xx / errors | CPU per request (bare ÷ it) | load avg (1 5 15 min) |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const bareCpu = rows[0]?.cpuUs ?? NaN;
+  for (const { target, result: r, load, cpuUs } of rows) {
+    console.log(
+      `| ${target} | ${fmt(r.rps)} | ${(r.rps / bare).toFixed(2)} | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(0)} ms | ${r.non2xx} / ${r.socketErrors} | ${cpuUs.toFixed(0)} µs (${(bareCpu / cpuUs).toFixed(2)}) | ${load} |`,
+    );
+  }
+  console.log('');
+}
