@@ -2,1485 +2,1463 @@
 // Do not edit by hand: change the OpenAPI document and regenerate.
 
 export interface paths {
-  '/v1/session': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Open a session
-     * @description Opens a session that accepts 1 to 5 images until it expires (`ttl_seconds`, default one day).
-     *     When `callback_url` is set, the response carries `webhook_secret` once: keep it to verify the
-     *     `session.completed` webhook's Standard Webhooks signature (`verifyWebhook` in `@face-encode/sdk`).
-     *
-     *     The body is optional: no body, or an empty one sent with `Content-Type: application/json`,
-     *     opens a session on all defaults. A non-empty body must be `application/json` (else 415).
-     *
-     *     `Idempotency-Key`: the same key with the same body returns the first response (the same
-     *     session) instead of opening a second one; with a different body → 422; while the first
-     *     request is in flight → 409.
-     */
-    post: operations['createSession'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/session/{session_id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
         /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+         * Open a session
+         * @description Opens a session that accepts 1 to 5 images until it expires (`ttl_seconds`, default one day).
+         *     When `callback_url` is set, the response carries `webhook_secret` once: keep it to verify the
+         *     `session.completed` webhook's Standard Webhooks signature (`verifyWebhook` in `@face-encode/sdk`).
+         *
+         *     The body is optional: no body, or an empty one sent with `Content-Type: application/json`,
+         *     opens a session on all defaults. A non-empty body must be `application/json` (else 415).
+         *
+         *     `Idempotency-Key`: the same key with the same body returns the first response (the same
+         *     session) instead of opening a second one; with a different body → 422; while the first
+         *     request is in flight → 409.
          */
-        session_id: components['parameters']['SessionId'];
-      };
-      cookie?: never;
+        post: operations["createSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Read a session's summary
-     * @description The session, every image with its faces, and the verdict over the main face of each done image.
-     *     Landmarks are left out unless `include=landmarks` is asked for.
-     */
-    get: operations['getSession'];
-    put?: never;
-    post?: never;
-    /**
-     * Erase a session
-     * @description Erases the session with its images, encodings, stored blobs and queued jobs.
-     */
-    delete: operations['deleteSession'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/sessions': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * List sessions
-     * @description The caller's sessions, newest first, with cursor pagination.
-     */
-    get: operations['listSessions'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/image/{session_id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
+    "/v1/session/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
         /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+         * Read a session's summary
+         * @description The session, every image with its faces, and the verdict over the main face of each done image.
+         *     Landmarks are left out unless `include=landmarks` is asked for.
          */
-        session_id: components['parameters']['SessionId'];
-      };
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Upload a selfie
-     * @description Adds one JPEG, PNG, WebP or GIF image (of a GIF, its first frame) to the session and queues it
-     *     for encoding. The type is read from the file's bytes, not from its name or declared type.
-     *
-     *     - `wait` holds the response until the image is encoded or the wait runs out.
-     *     - `Idempotency-Key`: the same key with the same payload returns the first response and takes no
-     *       second slot; with a different payload → 422; while the first request is in flight → 409.
-     *     - `Content-Digest` (`sha-256=:<base64>:`) or `Content-MD5` (base64): on mismatch → 400.
-     *     - The 6th image → 400 `too_many_images`.
-     */
-    post: operations['uploadImage'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/image/{session_id}/{image_id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
+        get: operations["getSession"];
+        put?: never;
+        post?: never;
         /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+         * Erase a session
+         * @description Erases the session with its images, encodings, stored blobs and queued jobs.
          */
-        session_id: components['parameters']['SessionId'];
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /**
-         * @description The image's id.
-         * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+         * List sessions
+         * @description The caller's sessions, newest first, with cursor pagination.
          */
-        image_id: components['parameters']['ImageId'];
-      };
-      cookie?: never;
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Read an image
-     * @description One image with its status and faces.
-     */
-    get: operations['getImage'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/image/{session_id}/upload-url': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
+    "/v1/image/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
         /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+         * Upload a selfie
+         * @description Adds one JPEG, PNG, WebP or GIF image (of a GIF, its first frame) to the session and queues it
+         *     for encoding. The type is read from the file's bytes, not from its name or declared type.
+         *
+         *     - `wait` holds the response until the image is encoded or the wait runs out.
+         *     - `Idempotency-Key`: the same key with the same payload returns the first response and takes no
+         *       second slot; with a different payload → 422; while the first request is in flight → 409.
+         *     - `Content-Digest` (`sha-256=:<base64>:`) or `Content-MD5` (base64): on mismatch → 400.
+         *     - The 6th image → 400 `too_many_images`.
          */
-        session_id: components['parameters']['SessionId'];
-      };
-      cookie?: never;
+        post: operations["uploadImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Reserve a direct upload
-     * @description Direct-to-storage upload, step 1 of 3: takes one of the session's 5 slots for an image whose
-     *     bytes the client sends straight to storage, not through the API. The image is
-     *     `awaiting_upload` until `upload.expires_at`; a reservation not completed by then is freed by
-     *     cleanup (and any object that arrived is deleted).
-     *
-     *     Step 2: send `upload.method` to `upload.url` with exactly `upload.headers` and the declared bytes.
-     *     On S3 it is a presigned `PUT` that binds the length, `Content-MD5` and `Content-Type` (so `md5`
-     *     is required there) and `If-None-Match: *` (one write per URL); on the embedded file store it is
-     *     this server's `PUT /v1/uploads/{token}`. Step 3: `POST …/{image_id}/complete`.
-     *
-     *     Limits are checked here: `size_bytes` up to the upload limit, `content_type` an accepted type.
-     *     The 6th image (uploads and reservations together) → 400 `too_many_images`.
-     */
-    post: operations['reserveUpload'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/image/{session_id}/{image_id}/complete': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
+    "/v1/image/{session_id}/{image_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+                /**
+                 * @description The image's id.
+                 * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+                 */
+                image_id: components["parameters"]["ImageId"];
+            };
+            cookie?: never;
+        };
         /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+         * Read an image
+         * @description One image with its status and faces.
          */
-        session_id: components['parameters']['SessionId'];
+        get: operations["getImage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/image/{session_id}/upload-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
         /**
-         * @description The image's id.
-         * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+         * Reserve a direct upload
+         * @description Direct-to-storage upload, step 1 of 3: takes one of the session's 5 slots for an image whose
+         *     bytes the client sends straight to storage, not through the API. The image is
+         *     `awaiting_upload` until `upload.expires_at`; a reservation not completed by then is freed by
+         *     cleanup (and any object that arrived is deleted).
+         *
+         *     Step 2: send `upload.method` to `upload.url` with exactly `upload.headers` and the declared bytes.
+         *     On S3 it is a presigned `PUT` that binds the length, `Content-MD5` and `Content-Type` (so `md5`
+         *     is required there) and `If-None-Match: *` (one write per URL); on the embedded file store it is
+         *     this server's `PUT /v1/uploads/{token}`. Step 3: `POST …/{image_id}/complete`.
+         *
+         *     Limits are checked here: `size_bytes` up to the upload limit, `content_type` an accepted type.
+         *     The 6th image (uploads and reservations together) → 400 `too_many_images`.
          */
-        image_id: components['parameters']['ImageId'];
-      };
-      cookie?: never;
+        post: operations["reserveUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Complete a direct upload
-     * @description Direct-to-storage upload, step 3 of 3: the server reads the uploaded object, checks its size and
-     *     SHA-256 against the reservation and that it is an image (magic bytes, a full decode within the
-     *     pixel limits), strips its metadata (EXIF) as uploads do, and queues it for encoding. On a
-     *     mismatch the object is deleted and the image fails (`digest_mismatch` or `invalid_image`),
-     *     answered as a 400. `wait` holds the response as for uploads.
-     */
-    post: operations['completeUpload'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/uploads/{token}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The signed, expiring token of one reservation, as `upload.url` gives it. */
-        token: string;
-      };
-      cookie?: never;
+    "/v1/image/{session_id}/{image_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+                /**
+                 * @description The image's id.
+                 * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+                 */
+                image_id: components["parameters"]["ImageId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a direct upload
+         * @description Direct-to-storage upload, step 3 of 3: the server reads the uploaded object, checks its size and
+         *     SHA-256 against the reservation and that it is an image (magic bytes, a full decode within the
+         *     pixel limits), strips its metadata (EXIF) as uploads do, and queues it for encoding. On a
+         *     mismatch the object is deleted and the image fails (`digest_mismatch` or `invalid_image`),
+         *     answered as a 400. `wait` holds the response as for uploads.
+         */
+        post: operations["completeUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    /**
-     * Upload target of the file store
-     * @description The direct-upload target when the server stores blobs in files (no S3): `upload.url` of a
-     *     reservation points here. The token (HMAC-signed by the server, expiring with the reservation)
-     *     is the credential: no other authentication is needed, so browsers can send it cross-origin
-     *     (CORS as configured for the API). The body must be exactly the declared size and SHA-256;
-     *     one successful PUT per token.
-     */
-    put: operations['putUpload'];
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/selfie': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/uploads/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The signed, expiring token of one reservation, as `upload.url` gives it. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload target of the file store
+         * @description The direct-upload target when the server stores blobs in files (no S3): `upload.url` of a
+         *     reservation points here. The token (HMAC-signed by the server, expiring with the reservation)
+         *     is the credential: no other authentication is needed, so browsers can send it cross-origin
+         *     (CORS as configured for the API). The body must be exactly the declared size and SHA-256;
+         *     one successful PUT per token.
+         */
+        put: operations["putUpload"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Encode one image now
-     * @description Synchronous encoder: returns one 128-number encoding per face, `[]` when there is no face.
-     *     More than 5 faces → 400 `too_many_faces`. Nothing is stored. Compatible with the face-encoding
-     *     service that the original design's workers call, so this server can be that service;
-     *     `face-encode-server encoder` serves only this operation (and the operations endpoints), on
-     *     port 8000 without credentials by default.
-     */
-    post: operations['encodeSelfie'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/healthz': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/selfie": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Encode one image now
+         * @description Synchronous encoder: returns one 128-number encoding per face, `[]` when there is no face.
+         *     More than 5 faces → 400 `too_many_faces`. Nothing is stored. Compatible with the face-encoding
+         *     service that the original design's workers call, so this server can be that service;
+         *     `face-encode-server encoder` serves only this operation (and the operations endpoints), on
+         *     port 8000 without credentials by default.
+         */
+        post: operations["encodeSelfie"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Liveness
-     * @description 200 while the process serves HTTP.
-     */
-    get: operations['getHealth'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/readyz': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness
+         * @description 200 while the process serves HTTP.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Readiness
-     * @description 200 when the model is loaded and the store, queue and blob storage answer; 503 otherwise. The
-     *     stateless encoder checks only its model.
-     */
-    get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description 200 when the model is loaded and the store, queue and blob storage answer; 503 otherwise. The
+         *     stateless encoder checks only its model.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Prometheus metrics
-     * @description Request durations, queue depth, jobs processed and failed, encode durations.
-     */
-    get: operations['getMetrics'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/openapi.json': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Request durations, queue depth, jobs processed and failed, encode durations.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * This API description
-     * @description The OpenAPI document the server validates and serializes with, as JSON.
-     */
-    get: operations['getOpenApi'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/docs': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This API description
+         * @description The OpenAPI document the server validates and serializes with, as JSON.
+         */
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * API reference page
-     * @description A human-readable API reference, served with local assets only.
-     */
-    get: operations['getDocs'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * API reference page
+         * @description A human-readable API reference, served with local assets only.
+         */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
-  'session.completed': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "session.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A session completed
+         * @description POSTed as JSON to the session's `callback_url` once every image is done or failed.
+         *
+         *     Signed by the Standard Webhooks spec (https://www.standardwebhooks.com): the signed content is
+         *     `<webhook-id>.<webhook-timestamp>.<raw body>`, the key is the base64-decoded part of
+         *     `webhook_secret` after `whsec_`, and `webhook-signature` is `v1,` + base64 HMAC-SHA256.
+         *     Any Standard Webhooks library verifies it, or `verifyWebhook` from `@face-encode/sdk`.
+         *     Reject a `webhook-timestamp` more than 300 s off. Retries keep the same `webhook-id` (the
+         *     event `id`), so a receiver drops duplicates by it. Any 2xx acknowledges; redirects are not
+         *     followed.
+         */
+        post: operations["sessionCompletedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * A session completed
-     * @description POSTed as JSON to the session's `callback_url` once every image is done or failed.
-     *
-     *     Signed by the Standard Webhooks spec (https://www.standardwebhooks.com): the signed content is
-     *     `<webhook-id>.<webhook-timestamp>.<raw body>`, the key is the base64-decoded part of
-     *     `webhook_secret` after `whsec_`, and `webhook-signature` is `v1,` + base64 HMAC-SHA256.
-     *     Any Standard Webhooks library verifies it, or `verifyWebhook` from `@face-encode/sdk`.
-     *     Reject a `webhook-timestamp` more than 300 s off. Retries keep the same `webhook-id` (the
-     *     event `id`), so a receiver drops duplicates by it. Any 2xx acknowledges; redirects are not
-     *     followed.
-     */
-    post: operations['sessionCompletedWebhook'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
 }
 export interface components {
-  schemas: {
-    /**
-     * Format: uuid
-     * @description A UUID.
-     */
-    Uuid: string;
-    /**
-     * @description `open` accepts uploads; `processing` while images are queued or encoding; `completed` when all are done or failed; `expired` after `expires_at`.
-     * @enum {string}
-     */
-    SessionStatus: 'open' | 'processing' | 'completed' | 'expired';
-    /**
-     * @description `awaiting_upload`: reserved for a direct upload that is not completed yet.
-     * @enum {string}
-     */
-    ImageStatus: 'awaiting_upload' | 'queued' | 'processing' | 'done' | 'failed';
-    /**
-     * @description The image type, read from the file's bytes.
-     * @enum {string}
-     */
-    ContentType: 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
-    CreateSessionRequest: {
-      /** @description Opaque data of the caller's, returned as given. */
-      vendor_data?: string;
-      /**
-       * Format: uri
-       * @description URL that receives the `session.completed` webhook.
-       */
-      callback_url?: string;
-      /**
-       * @description Seconds until the session and everything in it expire.
-       * @default 86400
-       */
-      ttl_seconds?: number;
-    };
-    Session: {
-      session_id: components['schemas']['Uuid'];
-      status: components['schemas']['SessionStatus'];
-      /** Format: date-time */
-      created_at: string;
-      /** Format: date-time */
-      expires_at: string;
-      image_count: number;
-      /** @constant */
-      max_images: 5;
-      vendor_data: string | null;
-      callback_url: string | null;
-    };
-    /** @description A new session; `webhook_secret` is shown only here. */
-    CreatedSession: components['schemas']['Session'] & {
-      /** @description The Standard Webhooks signing secret of this session's webhook (`whsec_` + base64 of 24 random bytes); null without `callback_url`. */
-      webhook_secret: string | null;
-    };
-    SessionList: {
-      items: components['schemas']['Session'][];
-      /** @description Pass as `cursor` for the next page; null on the last page. */
-      next_cursor: string | null;
-    };
-    /** @description A session with its images and the verdict. */
-    SessionSummary: components['schemas']['Session'] & {
-      images: components['schemas']['Image'][];
-      summary: components['schemas']['Summary'];
-      webhook: components['schemas']['WebhookDelivery'] | null;
-    };
-    Summary: {
-      images_done: number;
-      images_failed: number;
-      /** @description Done images in which no face was found. */
-      images_without_face: number;
-      faces_total: number;
-      /** @description Whether the main faces of all done images are within `threshold` of each other; null when fewer than two done images have a face. */
-      same_person: boolean | null;
-      /** @description Why `same_person` is null, in words. */
-      verdict_reason: string | null;
-      /** @description The largest pairwise distance; null with fewer than two main faces. */
-      max_distance: number | null;
-      /** @description Pairwise Euclidean distances between main faces, rows and columns in `distance_image_ids` order. */
-      distances: number[][];
-      /** @description The image ids labelling the rows and columns of `distances`. */
-      distance_image_ids: components['schemas']['Uuid'][];
-      /** @description Distances at or under this are the same person. */
-      threshold: number;
-      model: components['schemas']['ModelInfo'];
-    };
-    ModelInfo: {
-      /** @description The encoder engine and nets. */
-      id: string;
-      version: string;
-    };
-    WebhookDelivery: {
-      event_id: components['schemas']['Uuid'];
-      /**
-       * @description `refused` when the URL resolves to an address the server may not call.
-       * @enum {string}
-       */
-      status: 'pending' | 'delivered' | 'failed' | 'refused';
-      attempts: number;
-      /** Format: date-time */
-      last_attempt_at: string | null;
-      last_status_code: number | null;
-      last_error: string | null;
-    };
-    Image: {
-      image_id: components['schemas']['Uuid'];
-      session_id: components['schemas']['Uuid'];
-      /** @description The sanitized name given at upload. */
-      image_name: string | null;
-      content_type: components['schemas']['ContentType'];
-      size_bytes: number;
-      /** @description Hex SHA-256 of the uploaded bytes. */
-      sha256: string;
-      /** @description Width in pixels after EXIF orientation. */
-      width: number | null;
-      height: number | null;
-      status: components['schemas']['ImageStatus'];
-      error: components['schemas']['ImageError'] | null;
-      /** Format: date-time */
-      created_at: string;
-      /** Format: date-time */
-      completed_at: string | null;
-      /** @description The faces found, largest first; empty until done, and when no face was found. */
-      faces: components['schemas']['Face'][];
-    };
-    ImageError: {
-      code: components['schemas']['ErrorCode'];
-      message: string;
-    };
-    Face: {
-      box: components['schemas']['FaceBox'];
-      /** @description Detector confidence. */
-      score: number;
-      encoding: components['schemas']['Encoding'];
-      quality: components['schemas']['FaceQuality'];
-      /** @description 68 landmark points in source pixels; only with `include=landmarks`. */
-      landmarks?: components['schemas']['Point'][];
-    };
-    /** @description The 128-number face encoding (dlib's space; same person ≤ 0.6 Euclidean). */
-    Encoding: number[];
-    /** @description The face's box in source pixels, after EXIF orientation. */
-    FaceBox: {
-      x: number;
-      y: number;
-      width: number;
-      height: number;
-    };
-    Point: {
-      x: number;
-      y: number;
-    };
-    FaceQuality: {
-      /** @description The shorter side of the face box, in source pixels. */
-      face_px: number;
-      /** @description Mean luma of the face, 0 (black) to 1 (white). */
-      brightness: number;
-      /** @description Variance of the Laplacian of the face; low is blurry. */
-      sharpness: number;
-      /** @description Estimated left-right head turn in degrees (0 faces the camera). */
-      yaw: number;
-      /** @description Estimated head tilt in degrees (0 is upright). */
-      roll: number;
-    };
-    DirectUploadRequest: {
-      /** @description A display name; sanitized, never used as a path. */
-      image_name?: string;
-      content_type: components['schemas']['ContentType'];
-      /** @description The exact size of the bytes to upload, at most the upload limit (8 MiB by default). */
-      size_bytes: number;
-      /** @description SHA-256 of the bytes, base64 (as in `Content-Digest`). */
-      sha256: string;
-      /** @description MD5 of the bytes, base64 (as in `Content-MD5`). Required when the server stores blobs in S3, which checks it on the upload. */
-      md5?: string;
-    };
-    DirectUpload: {
-      /** Format: uuid */
-      image_id: string;
-      upload: {
-        /** @enum {string} */
-        method: 'PUT';
+    schemas: {
         /**
-         * Format: uri
-         * @description Where to send the bytes; good for one upload until `expires_at`.
+         * Format: uuid
+         * @description A UUID.
          */
-        url: string;
-        /** @description Headers to send exactly as given (they are part of the signature). */
-        headers: {
-          [key: string]: string;
+        Uuid: string;
+        /**
+         * @description `open` accepts uploads; `processing` while images are queued or encoding; `completed` when all are done or failed; `expired` after `expires_at`.
+         * @enum {string}
+         */
+        SessionStatus: "open" | "processing" | "completed" | "expired";
+        /**
+         * @description `awaiting_upload`: reserved for a direct upload that is not completed yet.
+         * @enum {string}
+         */
+        ImageStatus: "awaiting_upload" | "queued" | "processing" | "done" | "failed";
+        /**
+         * @description The image type, read from the file's bytes.
+         * @enum {string}
+         */
+        ContentType: "image/jpeg" | "image/png" | "image/webp" | "image/gif";
+        CreateSessionRequest: {
+            /** @description Opaque data of the caller's, returned as given. */
+            vendor_data?: string;
+            /**
+             * Format: uri
+             * @description URL that receives the `session.completed` webhook.
+             */
+            callback_url?: string;
+            /**
+             * @description Seconds until the session and everything in it expire.
+             * @default 86400
+             */
+            ttl_seconds?: number;
         };
-        /** Format: date-time */
-        expires_at: string;
-      };
-    };
-    ImageUpload: {
-      /**
-       * Format: binary
-       * @description A JPEG, PNG, WebP or GIF image (8 MiB by default); of a GIF, the first frame.
-       */
-      file: Blob;
-      /** @description A display name; sanitized, never used as a path. */
-      image_name?: string;
-    };
-    SelfieUpload: {
-      /**
-       * Format: binary
-       * @description A JPEG, PNG, WebP or GIF image; of a GIF, the first frame.
-       */
-      file: Blob;
-    };
-    /** @description One encoding per face. */
-    SelfieEncodings: components['schemas']['Encoding'][];
-    Health: {
-      /** @enum {string} */
-      status: 'ok';
-    };
-    Readiness: {
-      /** @enum {string} */
-      status: 'ready' | 'not_ready';
-      /** @description One check per part; the stateless encoder (`face-encode-server encoder`) has only `model`. */
-      checks: {
-        model: components['schemas']['Check'];
-        store?: components['schemas']['Check'];
-        queue?: components['schemas']['Check'];
-        blobs?: components['schemas']['Check'];
-      };
-    };
-    Check: {
-      ok: boolean;
-      detail?: string;
-    };
-    SessionCompletedEvent: {
-      id: components['schemas']['Uuid'];
-      /** @constant */
-      type: 'session.completed';
-      /** Format: date-time */
-      created_at: string;
-      data: {
-        session_id: components['schemas']['Uuid'];
-        status: components['schemas']['SessionStatus'];
-        vendor_data: string | null;
-        image_count: number;
-        summary: components['schemas']['Summary'];
-      };
-    };
-    /**
-     * @description The stable catalog of error codes.
-     * @enum {string}
-     */
-    ErrorCode:
-      | 'too_many_images'
-      | 'session_not_found'
-      | 'image_not_found'
-      | 'session_expired'
-      | 'file_too_large'
-      | 'body_too_large'
-      | 'unsupported_media_type'
-      | 'invalid_image'
-      | 'too_many_faces'
-      | 'encoding_failed'
-      | 'digest_mismatch'
-      | 'idempotency_conflict'
-      | 'upload_missing'
-      | 'upload_completed'
-      | 'upload_expired'
-      | 'upload_url_invalid'
-      | 'unauthorized'
-      | 'rate_limited'
-      | 'validation_failed'
-      | 'not_found'
-      | 'service_unavailable'
-      | 'internal';
-    /** @description An RFC 9457 problem. */
-    Problem: {
-      /** @description A URI naming the problem type. */
-      type: string;
-      title: string;
-      status: number;
-      detail?: string;
-      instance?: string;
-      code: components['schemas']['ErrorCode'];
-      request_id: string;
-      /** @description The human message, for clients of the original design. */
-      error: string;
-      /** @description Field-level details of `validation_failed`. */
-      errors?: {
-        path?: string;
-        message: string;
-      }[];
-    };
-  };
-  responses: {
-    /** @description The request is malformed (`validation_failed`). */
-    BadRequest: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description Missing or invalid credentials (`unauthorized`). */
-    Unauthorized: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description No such session for this user, or it was deleted (`session_not_found`). */
-    SessionNotFound: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description No such session or image for this user (`session_not_found`, `image_not_found`). */
-    ImageNotFound: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description The session expired and accepts no uploads (`session_expired`). */
-    SessionExpired: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description A request with the same `Idempotency-Key` is still in flight (`idempotency_conflict`). */
-    IdempotencyInFlight: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description The `Idempotency-Key` was used with a different payload (`idempotency_conflict`). */
-    IdempotencyMismatch: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description The file is over the size limit (`file_too_large`). */
-    FileTooLarge: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description The request body is over the size limit (`body_too_large`). */
-    PayloadTooLarge: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /**
-     * @description The body's `Content-Type` is not one the operation takes (an empty body is always accepted where
-     *     the body is optional), or the uploaded file is not a JPEG, PNG, WebP or GIF, judged by its bytes
-     *     (`unsupported_media_type`). The message names what is accepted.
-     */
-    UnsupportedMediaType: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description The caller's rate limit is used up (`rate_limited`). */
-    TooManyRequests: {
-      headers: {
-        'Retry-After': components['headers']['RetryAfter'];
-        RateLimit: components['headers']['RateLimit'];
-        'RateLimit-Policy': components['headers']['RateLimitPolicy'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description An unexpected server error (`internal`). */
-    InternalError: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description The server is starting or shutting down (`service_unavailable`). */
-    ServiceUnavailable: {
-      headers: {
-        'Retry-After': components['headers']['RetryAfter'];
-        [name: string]: unknown;
-      };
-      content: {
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-  };
-  parameters: {
-    /**
-     * @description The session's id.
-     * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
-     */
-    SessionId: string;
-    /**
-     * @description The image's id.
-     * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
-     */
-    ImageId: string;
-    /** @description Extra data to include; `landmarks` adds the 68 landmark points of each face. */
-    Include: 'landmarks';
-    /** @description Seconds to hold the response until the image is encoded (0 returns at once). */
-    Wait: number;
-    /**
-     * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
-     * @example 0b8f5c1e-upload-1
-     */
-    IdempotencyKey: string;
-    /**
-     * @description RFC 9530 digest of the file's bytes: `sha-256=:<base64>:`.
-     * @example sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:
-     */
-    ContentDigest: string;
-    /**
-     * @description Base64 MD5 of the file's bytes.
-     * @example 1B2M2Y8AsgTpgAmY7PhCfg==
-     */
-    ContentMD5: string;
-    /** @description Page size. */
-    Limit: number;
-    /** @description The `next_cursor` of the previous page. */
-    Cursor: string;
-    /** @description Only sessions in this status. */
-    StatusFilter: components['schemas']['SessionStatus'];
-  };
-  requestBodies: never;
-  headers: {
-    /** @description Seconds to wait before retrying. */
-    RetryAfter: number;
-    /** @description Remaining quota of the current window: `limit=<n>, remaining=<n>, reset=<seconds>`. */
-    RateLimit: string;
-    /** @description The policy: `<limit>;w=<window seconds>`. */
-    RateLimitPolicy: string;
-  };
-  pathItems: never;
-}
-export type $defs = Record<string, never>;
-export interface operations {
-  createSession: {
-    parameters: {
-      query?: never;
-      header?: {
+        Session: {
+            session_id: components["schemas"]["Uuid"];
+            status: components["schemas"]["SessionStatus"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            image_count: number;
+            /** @constant */
+            max_images: 5;
+            vendor_data: string | null;
+            callback_url: string | null;
+        };
+        /** @description A new session; `webhook_secret` is shown only here. */
+        CreatedSession: components["schemas"]["Session"] & {
+            /** @description The Standard Webhooks signing secret of this session's webhook (`whsec_` + base64 of 24 random bytes); null without `callback_url`. */
+            webhook_secret: string | null;
+        };
+        SessionList: {
+            items: components["schemas"]["Session"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description A session with its images and the verdict. */
+        SessionSummary: components["schemas"]["Session"] & {
+            images: components["schemas"]["Image"][];
+            summary: components["schemas"]["Summary"];
+            webhook: components["schemas"]["WebhookDelivery"] | null;
+        };
+        Summary: {
+            images_done: number;
+            images_failed: number;
+            /** @description Done images in which no face was found. */
+            images_without_face: number;
+            faces_total: number;
+            /** @description Whether the main faces of all done images are within `threshold` of each other; null when fewer than two done images have a face. */
+            same_person: boolean | null;
+            /** @description Why `same_person` is null, in words. */
+            verdict_reason: string | null;
+            /** @description The largest pairwise distance; null with fewer than two main faces. */
+            max_distance: number | null;
+            /** @description Pairwise Euclidean distances between main faces, rows and columns in `distance_image_ids` order. */
+            distances: number[][];
+            /** @description The image ids labelling the rows and columns of `distances`. */
+            distance_image_ids: components["schemas"]["Uuid"][];
+            /** @description Distances at or under this are the same person. */
+            threshold: number;
+            model: components["schemas"]["ModelInfo"];
+        };
+        ModelInfo: {
+            /** @description The encoder engine and nets. */
+            id: string;
+            version: string;
+        };
+        WebhookDelivery: {
+            event_id: components["schemas"]["Uuid"];
+            /**
+             * @description `refused` when the URL resolves to an address the server may not call.
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed" | "refused";
+            attempts: number;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            last_status_code: number | null;
+            last_error: string | null;
+        };
+        Image: {
+            image_id: components["schemas"]["Uuid"];
+            session_id: components["schemas"]["Uuid"];
+            /** @description The sanitized name given at upload. */
+            image_name: string | null;
+            content_type: components["schemas"]["ContentType"];
+            size_bytes: number;
+            /** @description Hex SHA-256 of the uploaded bytes. */
+            sha256: string;
+            /** @description Width in pixels after EXIF orientation. */
+            width: number | null;
+            height: number | null;
+            status: components["schemas"]["ImageStatus"];
+            error: components["schemas"]["ImageError"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            completed_at: string | null;
+            /** @description The faces found, largest first; empty until done, and when no face was found. */
+            faces: components["schemas"]["Face"][];
+        };
+        ImageError: {
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+        };
+        Face: {
+            box: components["schemas"]["FaceBox"];
+            /** @description Detector confidence. */
+            score: number;
+            encoding: components["schemas"]["Encoding"];
+            quality: components["schemas"]["FaceQuality"];
+            /** @description 68 landmark points in source pixels; only with `include=landmarks`. */
+            landmarks?: components["schemas"]["Point"][];
+        };
+        /** @description The 128-number face encoding (dlib's space; same person ≤ 0.6 Euclidean). */
+        Encoding: number[];
+        /** @description The face's box in source pixels, after EXIF orientation. */
+        FaceBox: {
+            x: number;
+            y: number;
+            width: number;
+            height: number;
+        };
+        Point: {
+            x: number;
+            y: number;
+        };
+        FaceQuality: {
+            /** @description The shorter side of the face box, in source pixels. */
+            face_px: number;
+            /** @description Mean luma of the face, 0 (black) to 1 (white). */
+            brightness: number;
+            /** @description Variance of the Laplacian of the face; low is blurry. */
+            sharpness: number;
+            /** @description Estimated left-right head turn in degrees (0 faces the camera). */
+            yaw: number;
+            /** @description Estimated head tilt in degrees (0 is upright). */
+            roll: number;
+        };
+        DirectUploadRequest: {
+            /** @description A display name; sanitized, never used as a path. */
+            image_name?: string;
+            content_type: components["schemas"]["ContentType"];
+            /** @description The exact size of the bytes to upload, at most the upload limit (8 MiB by default). */
+            size_bytes: number;
+            /** @description SHA-256 of the bytes, base64 (as in `Content-Digest`). */
+            sha256: string;
+            /** @description MD5 of the bytes, base64 (as in `Content-MD5`). Required when the server stores blobs in S3, which checks it on the upload. */
+            md5?: string;
+        };
+        DirectUpload: {
+            /** Format: uuid */
+            image_id: string;
+            upload: {
+                /** @enum {string} */
+                method: "PUT";
+                /**
+                 * Format: uri
+                 * @description Where to send the bytes; good for one upload until `expires_at`.
+                 */
+                url: string;
+                /** @description Headers to send exactly as given (they are part of the signature). */
+                headers: {
+                    [key: string]: string;
+                };
+                /** Format: date-time */
+                expires_at: string;
+            };
+        };
+        ImageUpload: {
+            /**
+             * Format: binary
+             * @description A JPEG, PNG, WebP or GIF image (8 MiB by default); of a GIF, the first frame.
+             */
+            file: Blob;
+            /** @description A display name; sanitized, never used as a path. */
+            image_name?: string;
+        };
+        SelfieUpload: {
+            /**
+             * Format: binary
+             * @description A JPEG, PNG, WebP or GIF image; of a GIF, the first frame.
+             */
+            file: Blob;
+        };
+        /** @description One encoding per face. */
+        SelfieEncodings: components["schemas"]["Encoding"][];
+        Health: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ready" | "not_ready";
+            /** @description One check per part; the stateless encoder (`face-encode-server encoder`) has only `model`. */
+            checks: {
+                model: components["schemas"]["Check"];
+                store?: components["schemas"]["Check"];
+                queue?: components["schemas"]["Check"];
+                blobs?: components["schemas"]["Check"];
+            };
+        };
+        Check: {
+            ok: boolean;
+            detail?: string;
+        };
+        SessionCompletedEvent: {
+            id: components["schemas"]["Uuid"];
+            /** @constant */
+            type: "session.completed";
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                session_id: components["schemas"]["Uuid"];
+                status: components["schemas"]["SessionStatus"];
+                vendor_data: string | null;
+                image_count: number;
+                summary: components["schemas"]["Summary"];
+            };
+        };
         /**
-         * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
-         * @example 0b8f5c1e-upload-1
+         * @description The stable catalog of error codes.
+         * @enum {string}
          */
-        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: {
-      content: {
-        'application/json': components['schemas']['CreateSessionRequest'];
-      };
+        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "upload_missing" | "upload_completed" | "upload_expired" | "upload_url_invalid" | "unauthorized" | "rate_limited" | "validation_failed" | "not_found" | "service_unavailable" | "internal";
+        /** @description An RFC 9457 problem. */
+        Problem: {
+            /** @description A URI naming the problem type. */
+            type: string;
+            title: string;
+            status: number;
+            detail?: string;
+            instance?: string;
+            code: components["schemas"]["ErrorCode"];
+            request_id: string;
+            /** @description The human message, for clients of the original design. */
+            error: string;
+            /** @description Field-level details of `validation_failed`. */
+            errors?: {
+                path?: string;
+                message: string;
+            }[];
+        };
     };
     responses: {
-      /** @description The session was opened. */
-      201: {
-        headers: {
-          /** @description The URL of the new session's summary. */
-          Location?: string;
-          /** @description `true` when this response replays the first response for the same `Idempotency-Key`. */
-          'Idempotent-Replayed'?: 'true';
-          [name: string]: unknown;
+        /** @description The request is malformed (`validation_failed`). */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
         };
-        content: {
-          'application/json': components['schemas']['CreatedSession'];
+        /** @description Missing or invalid credentials (`unauthorized`). */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
         };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      409: components['responses']['IdempotencyInFlight'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      422: components['responses']['IdempotencyMismatch'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['ServiceUnavailable'];
+        /** @description No such session for this user, or it was deleted (`session_not_found`). */
+        SessionNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such session or image for this user (`session_not_found`, `image_not_found`). */
+        ImageNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The session expired and accepts no uploads (`session_expired`). */
+        SessionExpired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A request with the same `Idempotency-Key` is still in flight (`idempotency_conflict`). */
+        IdempotencyInFlight: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The `Idempotency-Key` was used with a different payload (`idempotency_conflict`). */
+        IdempotencyMismatch: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The file is over the size limit (`file_too_large`). */
+        FileTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request body is over the size limit (`body_too_large`). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The body's `Content-Type` is not one the operation takes (an empty body is always accepted where
+         *     the body is optional), or the uploaded file is not a JPEG, PNG, WebP or GIF, judged by its bytes
+         *     (`unsupported_media_type`). The message names what is accepted.
+         */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The caller's rate limit is used up (`rate_limited`). */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description An unexpected server error (`internal`). */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The server is starting or shutting down (`service_unavailable`). */
+        ServiceUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
-  };
-  getSession: {
     parameters: {
-      query?: {
+        /**
+         * @description The session's id.
+         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+         */
+        SessionId: string;
+        /**
+         * @description The image's id.
+         * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+         */
+        ImageId: string;
         /** @description Extra data to include; `landmarks` adds the 68 landmark points of each face. */
-        include?: components['parameters']['Include'];
-      };
-      header?: never;
-      path: {
-        /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
-         */
-        session_id: components['parameters']['SessionId'];
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The session summary. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['SessionSummary'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['SessionNotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-    };
-  };
-  deleteSession: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
-         */
-        session_id: components['parameters']['SessionId'];
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The session and everything in it were erased. */
-      204: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['SessionNotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-    };
-  };
-  listSessions: {
-    parameters: {
-      query?: {
-        /** @description Page size. */
-        limit?: components['parameters']['Limit'];
-        /** @description The `next_cursor` of the previous page. */
-        cursor?: components['parameters']['Cursor'];
-        /** @description Only sessions in this status. */
-        status?: components['parameters']['StatusFilter'];
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description One page of sessions. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['SessionList'];
-        };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-    };
-  };
-  uploadImage: {
-    parameters: {
-      query?: {
+        Include: "landmarks";
         /** @description Seconds to hold the response until the image is encoded (0 returns at once). */
-        wait?: components['parameters']['Wait'];
-      };
-      header?: {
+        Wait: number;
         /**
          * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
          * @example 0b8f5c1e-upload-1
          */
-        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+        IdempotencyKey: string;
         /**
          * @description RFC 9530 digest of the file's bytes: `sha-256=:<base64>:`.
          * @example sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:
          */
-        'Content-Digest'?: components['parameters']['ContentDigest'];
+        ContentDigest: string;
         /**
          * @description Base64 MD5 of the file's bytes.
          * @example 1B2M2Y8AsgTpgAmY7PhCfg==
          */
-        'Content-MD5'?: components['parameters']['ContentMD5'];
-      };
-      path: {
-        /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
-         */
-        session_id: components['parameters']['SessionId'];
-      };
-      cookie?: never;
+        ContentMD5: string;
+        /** @description Page size. */
+        Limit: number;
+        /** @description The `next_cursor` of the previous page. */
+        Cursor: string;
+        /** @description Only sessions in this status. */
+        StatusFilter: components["schemas"]["SessionStatus"];
     };
-    requestBody: {
-      content: {
-        'multipart/form-data': components['schemas']['ImageUpload'];
-      };
+    requestBodies: never;
+    headers: {
+        /** @description Seconds to wait before retrying. */
+        RetryAfter: number;
+        /** @description Remaining quota of the current window: `limit=<n>, remaining=<n>, reset=<seconds>`. */
+        RateLimit: string;
+        /** @description The policy: `<limit>;w=<window seconds>`. */
+        RateLimitPolicy: string;
     };
-    responses: {
-      /** @description The image was accepted. Its status is `queued`, or `done`/`failed` when it finished within `wait`. */
-      201: {
-        headers: {
-          /** @description The URL of the new image. */
-          Location?: string;
-          /** @description `true` when this response replays the first response for the same `Idempotency-Key`. */
-          'Idempotent-Replayed'?: 'true';
-          [name: string]: unknown;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
+                 * @example 0b8f5c1e-upload-1
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Image'];
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CreateSessionRequest"];
+            };
         };
-      };
-      /**
-       * @description The upload was refused: `too_many_images` (the session holds 5 images), `invalid_image`
-       *     (undecodable; a side over 12000 pixels, an aspect ratio over 8:1 or more than 40,000,000
-       *     pixels, refused from the header before decoding, with the limit in `detail`),
-       *     `digest_mismatch`, or `validation_failed` (including a malformed multipart body).
-       */
-      400: {
-        headers: {
-          [name: string]: unknown;
+        responses: {
+            /** @description The session was opened. */
+            201: {
+                headers: {
+                    /** @description The URL of the new session's summary. */
+                    Location?: string;
+                    /** @description `true` when this response replays the first response for the same `Idempotency-Key`. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedSession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyInFlight"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyMismatch"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['SessionNotFound'];
-      409: components['responses']['IdempotencyInFlight'];
-      410: components['responses']['SessionExpired'];
-      413: components['responses']['FileTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      422: components['responses']['IdempotencyMismatch'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['ServiceUnavailable'];
     };
-  };
-  getImage: {
-    parameters: {
-      query?: {
-        /** @description Extra data to include; `landmarks` adds the 68 landmark points of each face. */
-        include?: components['parameters']['Include'];
-      };
-      header?: never;
-      path: {
-        /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
-         */
-        session_id: components['parameters']['SessionId'];
-        /**
-         * @description The image's id.
-         * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
-         */
-        image_id: components['parameters']['ImageId'];
-      };
-      cookie?: never;
+    getSession: {
+        parameters: {
+            query?: {
+                /** @description Extra data to include; `landmarks` adds the 68 landmark points of each face. */
+                include?: components["parameters"]["Include"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["SessionNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description The image. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Image'];
+        requestBody?: never;
+        responses: {
+            /** @description The session and everything in it were erased. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["SessionNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      400: components['responses']['BadRequest'];
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['ImageNotFound'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  reserveUpload: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
-         */
-        session_id: components['parameters']['SessionId'];
-      };
-      cookie?: never;
+    listSessions: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Only sessions in this status. */
+                status?: components["parameters"]["StatusFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['DirectUploadRequest'];
-      };
+    uploadImage: {
+        parameters: {
+            query?: {
+                /** @description Seconds to hold the response until the image is encoded (0 returns at once). */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /**
+                 * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
+                 * @example 0b8f5c1e-upload-1
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description RFC 9530 digest of the file's bytes: `sha-256=:<base64>:`.
+                 * @example sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:
+                 */
+                "Content-Digest"?: components["parameters"]["ContentDigest"];
+                /**
+                 * @description Base64 MD5 of the file's bytes.
+                 * @example 1B2M2Y8AsgTpgAmY7PhCfg==
+                 */
+                "Content-MD5"?: components["parameters"]["ContentMD5"];
+            };
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImageUpload"];
+            };
+        };
+        responses: {
+            /** @description The image was accepted. Its status is `queued`, or `done`/`failed` when it finished within `wait`. */
+            201: {
+                headers: {
+                    /** @description The URL of the new image. */
+                    Location?: string;
+                    /** @description `true` when this response replays the first response for the same `Idempotency-Key`. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Image"];
+                };
+            };
+            /**
+             * @description The upload was refused: `too_many_images` (the session holds 5 images), `invalid_image`
+             *     (undecodable; a side over 12000 pixels, an aspect ratio over 8:1 or more than 40,000,000
+             *     pixels, refused from the header before decoding, with the limit in `detail`),
+             *     `digest_mismatch`, or `validation_failed` (including a malformed multipart body).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["SessionNotFound"];
+            409: components["responses"]["IdempotencyInFlight"];
+            410: components["responses"]["SessionExpired"];
+            413: components["responses"]["FileTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyMismatch"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
     };
-    responses: {
-      /** @description The slot is held; upload the bytes to `upload.url`. */
-      201: {
-        headers: {
-          [name: string]: unknown;
+    getImage: {
+        parameters: {
+            query?: {
+                /** @description Extra data to include; `landmarks` adds the 68 landmark points of each face. */
+                include?: components["parameters"]["Include"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+                /**
+                 * @description The image's id.
+                 * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+                 */
+                image_id: components["parameters"]["ImageId"];
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['DirectUpload'];
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Image"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["ImageNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      /** @description The reservation was refused: `too_many_images` or `validation_failed` (including a missing `md5` on S3). */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['SessionNotFound'];
-      410: components['responses']['SessionExpired'];
-      413: components['responses']['FileTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  completeUpload: {
-    parameters: {
-      query?: {
-        /** @description Seconds to hold the response until the image is encoded (0 returns at once). */
-        wait?: components['parameters']['Wait'];
-      };
-      header?: never;
-      path: {
-        /**
-         * @description The session's id.
-         * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
-         */
-        session_id: components['parameters']['SessionId'];
-        /**
-         * @description The image's id.
-         * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
-         */
-        image_id: components['parameters']['ImageId'];
-      };
-      cookie?: never;
+    reserveUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DirectUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description The slot is held; upload the bytes to `upload.url`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectUpload"];
+                };
+            };
+            /** @description The reservation was refused: `too_many_images` or `validation_failed` (including a missing `md5` on S3). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["SessionNotFound"];
+            410: components["responses"]["SessionExpired"];
+            413: components["responses"]["FileTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description The image, `queued` (or `done`/`failed` when it finished within `wait`). */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    completeUpload: {
+        parameters: {
+            query?: {
+                /** @description Seconds to hold the response until the image is encoded (0 returns at once). */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+                /**
+                 * @description The image's id.
+                 * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+                 */
+                image_id: components["parameters"]["ImageId"];
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Image'];
+        requestBody?: never;
+        responses: {
+            /** @description The image, `queued` (or `done`/`failed` when it finished within `wait`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Image"];
+                };
+            };
+            /** @description The uploaded object did not match the reservation (`digest_mismatch`: another size or SHA-256) or is not a decodable image (`invalid_image`, `unsupported_media_type`); the image is failed and the object deleted. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["ImageNotFound"];
+            /** @description Nothing was uploaded yet (`upload_missing`: upload, then complete again), or the image was completed already (`upload_completed`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The reservation lapsed (`upload_expired`) or the session expired (`session_expired`). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
-      };
-      /** @description The uploaded object did not match the reservation (`digest_mismatch`: another size or SHA-256) or is not a decodable image (`invalid_image`, `unsupported_media_type`); the image is failed and the object deleted. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      404: components['responses']['ImageNotFound'];
-      /** @description Nothing was uploaded yet (`upload_missing`: upload, then complete again), or the image was completed already (`upload_completed`). */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The reservation lapsed (`upload_expired`) or the session expired (`session_expired`). */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
     };
-  };
-  putUpload: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The signed, expiring token of one reservation, as `upload.url` gives it. */
-        token: string;
-      };
-      cookie?: never;
+    putUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The signed, expiring token of one reservation, as `upload.url` gives it. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description The declared bytes, with the `Content-Type` (and `Content-MD5`) of `upload.headers`. */
+        requestBody: {
+            content: {
+                "image/jpeg": Blob;
+                "image/png": Blob;
+                "image/webp": Blob;
+                "image/gif": Blob;
+                "application/octet-stream": Blob;
+            };
+        };
+        responses: {
+            /** @description Stored; now complete the upload. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body does not match the declared SHA-256 or MD5 (`digest_mismatch`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is invalid, expired or used (`upload_url_invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["FileTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
     };
-    /** @description The declared bytes, with the `Content-Type` (and `Content-MD5`) of `upload.headers`. */
-    requestBody: {
-      content: {
-        'image/jpeg': Blob;
-        'image/png': Blob;
-        'image/webp': Blob;
-        'image/gif': Blob;
-        'application/octet-stream': Blob;
-      };
+    encodeSelfie: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["SelfieUpload"];
+            };
+        };
+        responses: {
+            /** @description One encoding per face found, largest face first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelfieEncodings"];
+                };
+            };
+            /**
+             * @description `too_many_faces`, `invalid_image` (as for uploads: each side at most 12000 pixels, an aspect
+             *     ratio of at most 8:1, at most 40,000,000 pixels) or `validation_failed` (including a
+             *     malformed multipart body).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["FileTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
     };
-    responses: {
-      /** @description Stored; now complete the upload. */
-      204: {
-        headers: {
-          [name: string]: unknown;
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content?: never;
-      };
-      /** @description The body does not match the declared SHA-256 or MD5 (`digest_mismatch`). */
-      400: {
-        headers: {
-          [name: string]: unknown;
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The token is invalid, expired or used (`upload_url_invalid`). */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      413: components['responses']['FileTooLarge'];
-      500: components['responses']['InternalError'];
     };
-  };
-  encodeSelfie: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready to serve. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description Not ready; `checks` says which part is not. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
     };
-    requestBody: {
-      content: {
-        'multipart/form-data': components['schemas']['SelfieUpload'];
-      };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
     };
-    responses: {
-      /** @description One encoding per face found, largest face first. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    getOpenApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['SelfieEncodings'];
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
-      };
-      /**
-       * @description `too_many_faces`, `invalid_image` (as for uploads: each side at most 12000 pixels, an aspect
-       *     ratio of at most 8:1, at most 40,000,000 pixels) or `validation_failed` (including a
-       *     malformed multipart body).
-       */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      413: components['responses']['FileTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      429: components['responses']['TooManyRequests'];
-      500: components['responses']['InternalError'];
-      503: components['responses']['ServiceUnavailable'];
     };
-  };
-  getHealth: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The API reference page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description The process is alive. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    sessionCompletedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's `id`; the same on every retry.
+                 * @example 9b2e6f3c-4a1d-4c1e-8f7a-2b3c4d5e6f70
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this delivery attempt.
+                 * @example 1763852100
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated list of `v1,<base64 HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<raw body>")>`, where key is the base64-decoded part of `webhook_secret` after `whsec_`.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Health'];
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionCompletedEvent"];
+            };
         };
-      };
-      500: components['responses']['InternalError'];
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver refused the event (bad signature); the server retries with backoff. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
     };
-  };
-  getReadiness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Ready to serve. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Readiness'];
-        };
-      };
-      500: components['responses']['InternalError'];
-      /** @description Not ready; `checks` says which part is not. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Readiness'];
-        };
-      };
-    };
-  };
-  getMetrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text exposition. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/plain': string;
-        };
-      };
-      500: components['responses']['InternalError'];
-    };
-  };
-  getOpenApi: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The OpenAPI document. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': Record<string, never>;
-        };
-      };
-      500: components['responses']['InternalError'];
-    };
-  };
-  getDocs: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The API reference page. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-        };
-      };
-      500: components['responses']['InternalError'];
-    };
-  };
-  sessionCompletedWebhook: {
-    parameters: {
-      query?: never;
-      header: {
-        /**
-         * @description The event's `id`; the same on every retry.
-         * @example 9b2e6f3c-4a1d-4c1e-8f7a-2b3c4d5e6f70
-         */
-        'webhook-id': string;
-        /**
-         * @description Unix seconds of this delivery attempt.
-         * @example 1763852100
-         */
-        'webhook-timestamp': string;
-        /**
-         * @description Space-separated list of `v1,<base64 HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<raw body>")>`, where key is the base64-decoded part of `webhook_secret` after `whsec_`.
-         * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
-         */
-        'webhook-signature': string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['SessionCompletedEvent'];
-      };
-    };
-    responses: {
-      /** @description Any 2xx acknowledges the event. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      /** @description The receiver refused the event (bad signature); the server retries with backoff. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
 }
