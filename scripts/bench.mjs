@@ -15,6 +15,7 @@ for (const [title, args] of [
     'Server: cluster (PostgreSQL, Redis, radosgw) against embedded',
     ['packages/server/dist/bench-cluster.js'],
   ],
+  ['Server: direct uploads against uploads through the API', ['packages/server/dist/bench-direct.js']],
   ['CLI: start-up', ['packages/cli/scripts/bench-startup.mjs']],
 ]) {
   console.log(`## ${title}\n`);

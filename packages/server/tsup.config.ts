@@ -10,6 +10,7 @@ export default defineConfig({
     'src/bench.ts',
     'src/bench-cluster.ts',
     'src/bench-api.ts',
+    'src/bench-direct.ts',
     'src/cluster.ts',
     'src/detect-eval.ts',
   ],

@@ -18,7 +18,7 @@ const DEFAULT_WAIT_MS = 120_000;
 export async function encodeFiles(
   ctx: CommandContext,
   paths: string[],
-  options: { maxFileMb: number; session?: Partial<CreateSessionRequest> },
+  options: { maxFileMb: number; session?: Partial<CreateSessionRequest>; direct?: boolean | undefined },
 ): Promise<EncodeResult> {
   // Everything local first: nothing is sent when a file would be refused.
   const files = await checkImageFiles(paths, { maxFileBytes: options.maxFileMb * MIB });
@@ -29,7 +29,14 @@ export async function encodeFiles(
     progress.update('Opening a session');
     const session = await client.createSession((options.session ?? {}) as CreateSessionRequest, { signal });
     progress.log(`Opened session ${session.session_id}`);
-    const images = await uploadImages({ client, sessionId: session.session_id, files, progress, signal });
+    const images = await uploadImages({
+      client,
+      sessionId: session.session_id,
+      files,
+      progress,
+      signal,
+      direct: options.direct,
+    });
     const fileNames = new Map(images.map((image, i) => [image.image_id, files[i]?.name ?? image.image_id]));
     const seen = new Set<string>();
     progress.update(`Encoding ${files.length} image${files.length === 1 ? '' : 's'}`);

@@ -227,12 +227,14 @@ export function buildProgram(options: BuildProgramOptions): Command {
       'Let the server hold each response until the image is encoded (0-30).',
       integer(0, 30),
     )
+    .option('--direct', 'Send the bytes straight to storage (presigned URL), not through the API.')
     .action(action(() => import('./commands/upload.js')))
     .addHelpText(
       'after',
       examples(
         'face-encode upload <session-id> front.jpg side.png',
         'face-encode upload <session-id> selfie.webp --wait 10 --json',
+        'face-encode upload <session-id> big.jpg --direct',
       ),
     );
 
@@ -246,6 +248,7 @@ export function buildProgram(options: BuildProgramOptions): Command {
     .option('--encodings', 'Include the 128-number encodings.')
     .option('--ttl <seconds>', 'Seconds until the session expires.', integer(60, 604_800))
     .option('--vendor-data <text>', 'Opaque data stored with the session.')
+    .option('--direct', 'Send the bytes straight to storage (presigned URL), not through the API.')
     .action(action(() => import('./commands/encode.js')))
     .addHelpText(
       'after',
@@ -253,6 +256,7 @@ export function buildProgram(options: BuildProgramOptions): Command {
         'face-encode encode selfie.jpg',
         'face-encode encode front.jpg left.jpg right.jpg',
         'face-encode encode *.jpg --json > summary.json',
+        'face-encode encode front.jpg side.jpg --direct',
       ),
     );
 

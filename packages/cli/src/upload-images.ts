@@ -12,6 +12,8 @@ export interface UploadImagesOptions {
   signal: AbortSignal;
   /** Seconds the server may hold each response until encoded. Default 0. */
   wait?: number | undefined;
+  /** Send the bytes straight to storage (reserve, PUT, complete), not through the API. Default false. */
+  direct?: boolean | undefined;
 }
 
 /** Uploads the files concurrently, reporting each one; results keep the files' order. */
@@ -27,6 +29,7 @@ export async function uploadImages(options: UploadImagesOptions): Promise<Image[
         idempotencyKey: randomUUID(),
         signal,
         ...(options.wait !== undefined ? { wait: options.wait } : {}),
+        ...(options.direct ? { direct: true } : {}),
       });
       done += 1;
       progress.log(`Uploaded ${file.name} (${done}/${files.length}) as image ${image.image_id}`);

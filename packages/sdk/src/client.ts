@@ -23,6 +23,7 @@ import type {
   UploadOptions,
   WaitOptions,
 } from './types.js';
+import { describeUpload, sendUpload } from './direct-upload.js';
 import { blobName, contentDigest, randomId } from './upload-body.js';
 
 /**
@@ -167,6 +168,7 @@ export function createClientCore<TInput>(
   ): Promise<WithResponse<Image>> {
     const blob = await blobOf(input);
     const name = opts.imageName ?? blobName(blob);
+    if (opts.direct) return directUpload(sessionId, blob, name, opts);
     // One key for every attempt: a retried upload replays the first response instead of taking a slot.
     const idempotencyKey = opts.idempotencyKey ?? randomId();
     const digest = await contentDigest(blob);
@@ -311,6 +313,7 @@ export function createClientCore<TInput>(
             imageName: job.imageName,
             wait: ENCODE_UPLOAD_WAIT_S,
             signal: opts.signal,
+            direct: opts.direct,
           });
           opts.onUpload?.(job.index, image);
         }
@@ -353,6 +356,52 @@ export function createClientCore<TInput>(
       return new ApiPromise(encoded);
     },
   };
+
+  /**
+   * Reserve a slot, PUT the bytes to the returned target, complete. The reservation is not retried (a
+   * retry after a lost response would hold a second slot until it lapses); the PUT is sent once (its
+   * URL takes one write); completing is retried, and a retry that finds it done reads the image.
+   */
+  async function directUpload(
+    sessionId: string,
+    blob: Blob,
+    name: string | undefined,
+    opts: UploadOptions,
+  ): Promise<WithResponse<Image>> {
+    const declared = await describeUpload(new Uint8Array(await blob.arrayBuffer()));
+    const reserved = await send(
+      (signal) =>
+        raw.POST('/v1/image/{session_id}/upload-url', {
+          params: { path: { session_id: sessionId } },
+          body: { ...declared, ...(name ? { image_name: name } : {}) },
+          headers: opts.headers,
+          signal,
+        }),
+      { signal: opts.signal, timeoutMs: opts.timeoutMs, maxRetries: 0 },
+    );
+    await sendUpload(reserved.upload, new Blob([blob], { type: declared.content_type }), {
+      fetch: (...args) => (options.fetch ?? globalThis.fetch)(...args),
+      signal: opts.signal,
+      onProgress: opts.onUploadProgress,
+    });
+    const query = opts.wait !== undefined ? { wait: opts.wait } : undefined;
+    const timeoutMs = Math.max(opts.timeoutMs ?? clientTimeoutMs, (opts.wait ?? 0) * 1000 + 10_000);
+    try {
+      return await attempts(
+        (signal) =>
+          raw.POST('/v1/image/{session_id}/{image_id}/complete', {
+            params: { path: { session_id: sessionId, image_id: reserved.image_id }, query },
+            headers: opts.headers,
+            signal,
+          }),
+        { signal: opts.signal, timeoutMs, maxRetries: opts.maxRetries },
+      );
+    } catch (error) {
+      if (error instanceof FaceEncodeError && error.code === 'upload_completed')
+        return client.getImage(sessionId, reserved.image_id, { signal: opts.signal }).withResponse();
+      throw error;
+    }
+  }
 
   function normalize(file: EncodeFile<TInput>): { input: TInput; imageName?: string } {
     if (config.isInput(file)) return { input: file };

@@ -60,6 +60,13 @@ export interface UploadOptions extends PostRequestOptions {
   imageName?: string;
   /** Seconds (0..30) the server holds the response until the image is encoded. Default 0. */
   wait?: number;
+  /**
+   * Send the bytes straight to storage (reserve, PUT, complete) instead of through the API. Default false.
+   * See docs/sdk.md for when it pays off.
+   */
+  direct?: boolean;
+  /** Direct uploads: progress of the bytes, in browsers (XMLHttpRequest). Default none. */
+  onUploadProgress?: (sent: number, total: number) => void;
 }
 
 /** Options of `waitForSession`. */
@@ -80,6 +87,8 @@ export interface EncodeOptions extends WaitOptions {
   concurrency?: number;
   /** Called after each upload with the file's index and the created image. Default none. */
   onUpload?: (index: number, image: Image) => void;
+  /** Upload each file straight to storage (see `UploadOptions.direct`). Default false. */
+  direct?: boolean;
 }
 
 /** A file for `encode`: the input alone, or with its image name. */

@@ -14,7 +14,7 @@ export function blobName(blob: Blob): string | undefined {
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
-function toBase64(bytes: Uint8Array): string {
+export function toBase64(bytes: Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

@@ -83,4 +83,25 @@ describe('SDK against the reference server', () => {
     expect(encodings.length).toBeGreaterThanOrEqual(1);
     expect(encodings[0]).toHaveLength(128);
   });
+
+  it('encodes photos uploaded straight to storage (reserve, PUT, complete), with the same result', async () => {
+    const result = await client.encode([samplePath(1), { input: sampleBytes(2), imageName: 'two.jpg' }], {
+      direct: true,
+    });
+    expect(result.status).toBe('completed');
+    expect(result.images.map((i) => [i.image_name, i.status]).sort()).toEqual([
+      ['sample1.jpg', 'done'],
+      ['two.jpg', 'done'],
+    ]);
+    for (const face of result.images.flatMap((i) => i.faces)) expect(face.encoding).toHaveLength(128);
+  });
+
+  it('refuses a direct upload of a non-image before reserving, with a typed error', async () => {
+    const session = await client.createSession();
+    const error = await client
+      .uploadImage(session.session_id, new TextEncoder().encode('not an image'), { direct: true })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ValidationError', code: 'unsupported_media_type' });
+    expect((await client.getSession(session.session_id)).image_count).toBe(0);
+  });
 });

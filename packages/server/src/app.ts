@@ -8,6 +8,7 @@ import { createHttpApp } from './http/create-http-app.js';
 import { createMetrics, type AppMetrics } from './http/metrics.js';
 import { loadOpenApiDocument } from './http/openapi-document.js';
 import { createServiceHandlers } from './http/service-handlers.js';
+import { UploadTokens } from './http/upload-token.js';
 import type { ImageEvents } from './pipeline/image-events.js';
 import type { Pipeline } from './pipeline/pipeline.js';
 import type { JobQueue } from './queue/job-queue.js';
@@ -58,6 +59,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
       pipeline: deps.pipeline,
       metrics,
       document,
+      uploadTokens: new UploadTokens(config.uploadSecret),
       now: deps.now ?? Date.now,
     }),
   });

@@ -122,6 +122,10 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     s3Endpoint: flags.s3Endpoint ?? env.FACE_ENCODE_S3_ENDPOINT ?? null,
     s3Region: flags.s3Region ?? env.FACE_ENCODE_S3_REGION ?? null,
     s3ForcePathStyle: flags.s3ForcePathStyle ?? envBool(env.FACE_ENCODE_S3_FORCE_PATH_STYLE) ?? false,
+    uploadUrlTtlSeconds: env.FACE_ENCODE_UPLOAD_URL_TTL
+      ? int(env.FACE_ENCODE_UPLOAD_URL_TTL)
+      : DEFAULT_CONFIG.uploadUrlTtlSeconds,
+    uploadSecret: env.FACE_ENCODE_UPLOAD_SECRET ?? null,
     metricsPort:
       flags.metricsPort ?? (env.FACE_ENCODE_METRICS_PORT ? int(env.FACE_ENCODE_METRICS_PORT) : null),
   });

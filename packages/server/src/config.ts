@@ -109,6 +109,10 @@ export interface ServerConfig {
   s3Region: string | null;
   /** Path-style S3 URLs (MinIO, Ceph RGW). Default false. Env FACE_ENCODE_S3_FORCE_PATH_STYLE. */
   s3ForcePathStyle: boolean;
+  /** How long a direct-upload reservation (and its URL) lasts, in seconds. Default 900. Env FACE_ENCODE_UPLOAD_URL_TTL. */
+  uploadUrlTtlSeconds: number;
+  /** Key that signs file-store upload tokens (PUT /v1/uploads/{token}); every API process of a deployment needs the same. Default null: a random one per process. Env FACE_ENCODE_UPLOAD_SECRET. */
+  uploadSecret: string | null;
   /** Worker processes: serve /metrics on this port (0 picks one; null: none). Env FACE_ENCODE_METRICS_PORT. */
   metricsPort: number | null;
 }
@@ -164,6 +168,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   s3Endpoint: null,
   s3Region: null,
   s3ForcePathStyle: false,
+  uploadUrlTtlSeconds: 900,
+  uploadSecret: null,
   metricsPort: null,
 };
 

@@ -6,14 +6,16 @@ import type { CommandInput } from '../program.js';
 /** `encode <files...>`: 1-5 selfies in one session; prints faces, quality and the verdict. */
 export async function execute(ctx: CommandContext, input: CommandInput): Promise<void> {
   const paths = input.args[0] as string[];
-  const { maxFileMb, encodings, ttl, vendorData } = input.options as {
+  const { maxFileMb, encodings, ttl, vendorData, direct } = input.options as {
     maxFileMb: number;
+    direct?: boolean;
     encodings?: boolean;
     ttl?: number;
     vendorData?: string;
   };
   const { summary, fileNames } = await encodeFiles(ctx, paths, {
     maxFileMb,
+    direct,
     session: {
       ...(ttl !== undefined ? { ttl_seconds: ttl } : {}),
       ...(vendorData !== undefined ? { vendor_data: vendorData } : {}),

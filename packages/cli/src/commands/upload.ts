@@ -9,7 +9,7 @@ import { uploadImages } from '../upload-images.js';
 export async function execute(ctx: CommandContext, input: CommandInput): Promise<void> {
   const sessionId = String(input.args[0]);
   const paths = input.args[1] as string[];
-  const { maxFileMb, wait } = input.options as { maxFileMb: number; wait?: number };
+  const { maxFileMb, wait, direct } = input.options as { maxFileMb: number; wait?: number; direct?: boolean };
   const files = await checkImageFiles(paths, { maxFileBytes: maxFileMb * MIB });
   const client = await ctx.client();
   // Read the session's count first so a 6th image is refused here, before any upload.
@@ -32,7 +32,7 @@ export async function execute(ctx: CommandContext, input: CommandInput): Promise
   const progress = await ctx.progress();
   let images;
   try {
-    images = await uploadImages({ client, sessionId, files, progress, signal: ctx.signal, wait });
+    images = await uploadImages({ client, sessionId, files, progress, signal: ctx.signal, wait, direct });
   } catch (err) {
     progress.stop();
     throw err;

@@ -85,6 +85,18 @@ describe('upload: local checks refuse before anything is sent (exit 5)', () => {
 });
 
 describe('upload', () => {
+  it('--direct sends the bytes straight to storage and gets the same images', async () => {
+    const sessionId = await newSession();
+    const r = await cli(['upload', sessionId, blank, samplePhoto(2), '--direct', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = json<{ images: { image_name: string; status: string; content_type: string }[] }>(r);
+    expect(out.images.map((i) => [i.image_name, i.content_type, i.status])).toEqual([
+      ['blank.png', 'image/png', 'queued'],
+      ['sample2.jpg', 'image/jpeg', 'queued'],
+    ]);
+    expect(await imageCount(sessionId)).toBe(2);
+  });
+
   it('uploads concurrently and prints the images as JSON', async () => {
     const sessionId = await newSession();
     const r = await cli(['upload', sessionId, blank, samplePhoto(2), '--json']);

@@ -146,6 +146,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/image/{session_id}/upload-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reserve a direct upload
+         * @description Direct-to-storage upload, step 1 of 3: takes one of the session's 5 slots for an image whose
+         *     bytes the client sends straight to storage, not through the API. The image is
+         *     `awaiting_upload` until `upload.expires_at`; a reservation not completed by then is freed by
+         *     cleanup (and any object that arrived is deleted).
+         *
+         *     Step 2: send `upload.method` to `upload.url` with exactly `upload.headers` and the declared bytes.
+         *     On S3 it is a presigned `PUT` that binds the length, `Content-MD5` and `Content-Type` (so `md5`
+         *     is required there) and `If-None-Match: *` (one write per URL); on the embedded file store it is
+         *     this server's `PUT /v1/uploads/{token}`. Step 3: `POST …/{image_id}/complete`.
+         *
+         *     Limits are checked here: `size_bytes` up to the upload limit, `content_type` an accepted type.
+         *     The 6th image (uploads and reservations together) → 400 `too_many_images`.
+         */
+        post: operations["reserveUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/image/{session_id}/{image_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+                /**
+                 * @description The image's id.
+                 * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+                 */
+                image_id: components["parameters"]["ImageId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a direct upload
+         * @description Direct-to-storage upload, step 3 of 3: the server reads the uploaded object, checks its size and
+         *     SHA-256 against the reservation and that it is an image (magic bytes, a full decode within the
+         *     pixel limits), strips its metadata (EXIF) as uploads do, and queues it for encoding. On a
+         *     mismatch the object is deleted and the image fails (`digest_mismatch` or `invalid_image`),
+         *     answered as a 400. `wait` holds the response as for uploads.
+         */
+        post: operations["completeUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The signed, expiring token of one reservation, as `upload.url` gives it. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload target of the file store
+         * @description The direct-upload target when the server stores blobs in files (no S3): `upload.url` of a
+         *     reservation points here. The token (HMAC-signed by the server, expiring with the reservation)
+         *     is the credential: no other authentication is needed, so browsers can send it cross-origin
+         *     (CORS as configured for the API). The body must be exactly the declared size and SHA-256;
+         *     one successful PUT per token.
+         */
+        put: operations["putUpload"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/selfie": {
         parameters: {
             query?: never;
@@ -336,8 +435,11 @@ export interface components {
          * @enum {string}
          */
         SessionStatus: "open" | "processing" | "completed" | "expired";
-        /** @enum {string} */
-        ImageStatus: "queued" | "processing" | "done" | "failed";
+        /**
+         * @description `awaiting_upload`: reserved for a direct upload that is not completed yet.
+         * @enum {string}
+         */
+        ImageStatus: "awaiting_upload" | "queued" | "processing" | "done" | "failed";
         /**
          * @description The image type, read from the file's bytes.
          * @enum {string}
@@ -483,6 +585,36 @@ export interface components {
             /** @description Estimated head tilt in degrees (0 is upright). */
             roll: number;
         };
+        DirectUploadRequest: {
+            /** @description A display name; sanitized, never used as a path. */
+            image_name?: string;
+            content_type: components["schemas"]["ContentType"];
+            /** @description The exact size of the bytes to upload, at most the upload limit (8 MiB by default). */
+            size_bytes: number;
+            /** @description SHA-256 of the bytes, base64 (as in `Content-Digest`). */
+            sha256: string;
+            /** @description MD5 of the bytes, base64 (as in `Content-MD5`). Required when the server stores blobs in S3, which checks it on the upload. */
+            md5?: string;
+        };
+        DirectUpload: {
+            /** Format: uuid */
+            image_id: string;
+            upload: {
+                /** @enum {string} */
+                method: "PUT";
+                /**
+                 * Format: uri
+                 * @description Where to send the bytes; good for one upload until `expires_at`.
+                 */
+                url: string;
+                /** @description Headers to send exactly as given (they are part of the signature). */
+                headers: {
+                    [key: string]: string;
+                };
+                /** Format: date-time */
+                expires_at: string;
+            };
+        };
         ImageUpload: {
             /**
              * Format: binary
@@ -538,7 +670,7 @@ export interface components {
          * @description The stable catalog of error codes.
          * @enum {string}
          */
-        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "unauthorized" | "rate_limited" | "validation_failed" | "not_found" | "service_unavailable" | "internal";
+        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "upload_missing" | "upload_completed" | "upload_expired" | "upload_url_invalid" | "unauthorized" | "rate_limited" | "validation_failed" | "not_found" | "service_unavailable" | "internal";
         /** @description An RFC 9457 problem. */
         Problem: {
             /** @description A URI naming the problem type. */
@@ -985,6 +1117,167 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["ImageNotFound"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    reserveUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DirectUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description The slot is held; upload the bytes to `upload.url`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectUpload"];
+                };
+            };
+            /** @description The reservation was refused: `too_many_images` or `validation_failed` (including a missing `md5` on S3). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["SessionNotFound"];
+            410: components["responses"]["SessionExpired"];
+            413: components["responses"]["FileTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    completeUpload: {
+        parameters: {
+            query?: {
+                /** @description Seconds to hold the response until the image is encoded (0 returns at once). */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The session's id.
+                 * @example 3f9c1e2a-7b4d-4e8f-9a6b-1c2d3e4f5a6b
+                 */
+                session_id: components["parameters"]["SessionId"];
+                /**
+                 * @description The image's id.
+                 * @example 8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d
+                 */
+                image_id: components["parameters"]["ImageId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image, `queued` (or `done`/`failed` when it finished within `wait`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Image"];
+                };
+            };
+            /** @description The uploaded object did not match the reservation (`digest_mismatch`: another size or SHA-256) or is not a decodable image (`invalid_image`, `unsupported_media_type`); the image is failed and the object deleted. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["ImageNotFound"];
+            /** @description Nothing was uploaded yet (`upload_missing`: upload, then complete again), or the image was completed already (`upload_completed`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The reservation lapsed (`upload_expired`) or the session expired (`session_expired`). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    putUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The signed, expiring token of one reservation, as `upload.url` gives it. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description The declared bytes, with the `Content-Type` (and `Content-MD5`) of `upload.headers`. */
+        requestBody: {
+            content: {
+                "image/jpeg": Blob;
+                "image/png": Blob;
+                "image/webp": Blob;
+                "image/gif": Blob;
+                "application/octet-stream": Blob;
+            };
+        };
+        responses: {
+            /** @description Stored; now complete the upload. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body does not match the declared SHA-256 or MD5 (`digest_mismatch`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is invalid, expired or used (`upload_url_invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["FileTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -22,14 +22,24 @@ export interface CleanupReport {
   tempFiles: number;
   orphans: number;
   idempotency: number;
+  /** Direct-upload reservations that lapsed uncompleted and gave their slot back. */
+  reservations: number;
 }
 
 /**
  * One cleanup pass: expired sessions with everything in them (rows, encodings, jobs, blobs), stale
+ * direct-upload reservations that lapsed (their slot freed, any object that arrived deleted), stale
  * upload temp files, blobs no record points at, and expired idempotency records.
  */
 export async function runCleanup(o: CleanupOptions): Promise<CleanupReport> {
-  const report: CleanupReport = { sessions: 0, blobs: 0, tempFiles: 0, orphans: 0, idempotency: 0 };
+  const report: CleanupReport = {
+    sessions: 0,
+    blobs: 0,
+    tempFiles: 0,
+    orphans: 0,
+    idempotency: 0,
+    reservations: 0,
+  };
   const expired = await o.store.listExpiredSessions(o.now, o.batch ?? 1000);
   for (const session of expired) {
     await o.store.purgeSession(session.id);
@@ -39,6 +49,12 @@ export async function runCleanup(o: CleanupOptions): Promise<CleanupReport> {
       report.blobs++;
     }
     report.sessions++;
+  }
+  for (const lapsed of await o.store.listLapsedReservations(o.now, o.batch ?? 1000)) {
+    // Released first: a complete racing this sees the image gone, not an object that vanished.
+    if (!(await o.store.releaseReservation(lapsed.imageId, o.now))) continue;
+    if (lapsed.blobKey) await o.blobs.delete(lapsed.blobKey);
+    report.reservations++;
   }
   report.tempFiles = await o.blobs.sweepTemp(o.staleUploadMs ?? 3_600_000);
   // A blob is written just before its record, so only blobs older than the grace period can be
@@ -52,6 +68,7 @@ export async function runCleanup(o: CleanupOptions): Promise<CleanupReport> {
     report.orphans++;
   }
   report.idempotency = await o.store.purgeIdempotency(o.now);
-  if (report.sessions || report.orphans || report.tempFiles) o.logger.info(report, 'cleanup pass');
+  if (report.sessions || report.orphans || report.tempFiles || report.reservations)
+    o.logger.info(report, 'cleanup pass');
   return report;
 }

@@ -14,7 +14,7 @@ import type { OpenApiDocument } from './openapi-document.js';
 import { sendProblem, toApiError } from './problem.js';
 import { MemoryRateCounter, RedisRateCounter, registerRateLimit } from './rate-limit.js';
 import { releaseHeld, UploadGate } from './upload-gate.js';
-import { bodyRules, enforceBodyRules, isMultipart } from './request-body.js';
+import { bodyRules, enforceBodyRules, isMultipart, isRaw, RAW_BODY_TYPES } from './request-body.js';
 import { refuseResponseOnlyMediaTypes } from './response-media-types.js';
 
 export interface HttpAppOptions {
@@ -32,7 +32,16 @@ export interface HttpAppOptions {
 }
 
 /** Operations anyone may call. Everything else needs a user. */
-const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/docs/assets/:asset']);
+// The direct-upload target authenticates by its signed token, not by user credentials.
+const PUBLIC = new Set([
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/openapi.json',
+  '/docs',
+  '/docs/assets/:asset',
+  '/v1/uploads/:token',
+]);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 declare module 'fastify' {
@@ -102,7 +111,7 @@ async function registerCors(app: FastifyInstance, origins: string[]): Promise<vo
   if (origins.length === 0) return;
   await app.register(cors, {
     origin: origins.includes('*') ? true : origins,
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     allowedHeaders: [
       'authorization',
       'content-type',
@@ -148,11 +157,19 @@ async function registerRoutes(app: FastifyInstance, o: HttpAppOptions): Promise<
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat();
     // Multipart bodies are read from the stream (with limits) by the handler; ajv would see no body.
-    if (route.schema && methods.some((m) => isMultipart(rules.get(`${m} ${route.url}`))))
+    // So are raw bodies (the direct-upload target), streamed past the JSON body limit.
+    if (
+      route.schema &&
+      methods.some(
+        (m) => isMultipart(rules.get(`${m} ${route.url}`)) || isRaw(rules.get(`${m} ${route.url}`)),
+      )
+    )
       delete route.schema.body;
     for (const method of methods) routeList.push({ method, url: route.url });
   });
 
+  // Raw bodies reach the handler as the request stream; it reads them within its own limit.
+  app.addContentTypeParser([...RAW_BODY_TYPES], (_request, payload, done) => done(null, payload));
   refuseResponseOnlyMediaTypes(app, o.document);
   // A copy: the plugin rewrites the document it is given.
   await app.register(openapiGlue, {

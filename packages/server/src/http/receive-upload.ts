@@ -156,7 +156,7 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
  * decodes it fully (truncated or corrupt files fail here, not in a worker) and re-encodes it upright
  * without metadata, so EXIF is never stored.
  */
-async function normalizeImage(bytes: Uint8Array, maxPixels: number): Promise<Buffer> {
+export async function normalizeImage(bytes: Uint8Array, maxPixels: number): Promise<Buffer> {
   let meta;
   try {
     meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();

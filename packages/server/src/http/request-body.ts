@@ -75,3 +75,16 @@ export function enforceBodyRules(app: FastifyInstance, rules: Map<string, BodyRu
 /** Multipart operations read their body from the stream themselves (with limits). */
 export const isMultipart = (rule: BodyRule | undefined) =>
   rule?.mediaTypes.includes('multipart/form-data') ?? false;
+
+/** Media types taken as a raw stream (the direct-upload target), never parsed. */
+export const RAW_BODY_TYPES = [
+  'application/octet-stream',
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+] as const;
+
+/** Raw-body operations read their body from the stream themselves (with limits). */
+export const isRaw = (rule: BodyRule | undefined) =>
+  rule?.mediaTypes.some((type) => (RAW_BODY_TYPES as readonly string[]).includes(type)) ?? false;

@@ -3,6 +3,7 @@ import type { HandlerDeps } from './routes/handler-deps.js';
 import { operationRoutes } from './routes/operations.js';
 import { selfieRoutes } from './routes/selfie.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { uploadRoutes } from './routes/uploads.js';
 
 export type { HandlerDeps } from './routes/handler-deps.js';
 
@@ -11,6 +12,7 @@ export function createServiceHandlers(d: HandlerDeps) {
   return {
     ...sessionRoutes(d),
     ...imageRoutes(d),
+    ...uploadRoutes(d),
     ...selfieRoutes({ config: d.config, encoder: d.pipeline }),
     ...operationRoutes({
       metrics: d.metrics,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
 import type { EncodeResult, ModelInfo } from '../encoder/encoder.js';
@@ -142,6 +142,11 @@ export class JobRunner {
     try {
       const bytes = image.blobKey ? await blobs.get(image.blobKey) : null;
       if (!bytes) throw new EncoderError('encoding_failed', 'The image data is missing.');
+      // The blob may have been replaced since it was checked (a direct upload's object store is
+      // writable from outside): encode only the bytes the API checked.
+      if (image.blobSha256 && createHash('sha256').update(bytes).digest('hex') !== image.blobSha256) {
+        throw new EncoderError('digest_mismatch', 'The stored image changed after it was checked.');
+      }
       await store.markImageProcessing(image.id);
       const started = performance.now();
       const result = await this.#o.encode(bytes);
@@ -170,7 +175,12 @@ export class JobRunner {
       log.info({ faces: result.faces.length }, 'image encoded');
     } catch (error) {
       const coded = error instanceof EncoderError ? error : null;
-      const permanent = coded?.code === 'invalid_image' || coded?.code === 'too_many_faces';
+      const permanent =
+        coded?.code === 'invalid_image' ||
+        coded?.code === 'too_many_faces' ||
+        coded?.code === 'digest_mismatch';
+      // Bytes that are not the checked ones go even when images are kept.
+      if (coded?.code === 'digest_mismatch' && image.blobKey) await blobs.delete(image.blobKey);
       const reason = (error as Error).message;
       if (permanent) {
         const written = await store.finishImage({

@@ -29,7 +29,7 @@ export function buildSummary(
   const distances = mains.map((a) => mains.map((b) => round4(faceDistance(a, b))));
   const pairs = distances.flatMap((row, i) => row.slice(i + 1));
   const maxDistance = pairs.length ? Math.max(...pairs) : null;
-  const pending = images.filter((i) => i.status === 'queued' || i.status === 'processing').length;
+  const pending = images.filter((i) => i.status !== 'done' && i.status !== 'failed').length;
   let reason: string | null = null;
   if (mains.length < 2) {
     const noFace = done.length - withFace.length;

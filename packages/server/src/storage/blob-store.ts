@@ -17,4 +17,26 @@ export interface BlobStore {
   sweepTemp(olderThanMs: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A URL a client can PUT exactly the declared bytes to, straight into `key` (direct uploads).
+   * Only stores that can sign such URLs have it (S3); for the others the server is the target.
+   */
+  presignPut?(input: PresignPut): Promise<UploadTarget>;
+}
+
+export interface PresignPut {
+  key: string;
+  sizeBytes: number;
+  contentType: string;
+  /** Base64 MD5 of the bytes: the store refuses a body that does not match. */
+  md5: string;
+  expiresInSeconds: number;
+}
+
+/** Where and how a client sends a direct upload. */
+export interface UploadTarget {
+  method: 'PUT';
+  url: string;
+  /** To send exactly as given: they are part of the signature. */
+  headers: Record<string, string>;
 }

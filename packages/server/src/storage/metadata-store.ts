@@ -35,6 +35,24 @@ export interface MetadataStore {
    * cannot pass the limit and no image is ever recorded without its job.
    */
   addImage(input: NewImage): Promise<AddImageResult>;
+  /**
+   * Reserves a slot for a direct upload: the image is recorded `awaiting_upload` until
+   * `uploadExpiresAt`, with the same ownership, expiry and limit checks under the same lock as
+   * addImage (reservations and uploads share the limit), and no outbox entry yet.
+   */
+  reserveImage(input: NewReservation): Promise<ReserveImageResult>;
+  /**
+   * Turns an `awaiting_upload` image of the caller into a queued one whose blob is `blobKey`, and
+   * records its outbox entry, in one transaction. Refused when the image is missing or not awaiting.
+   */
+  completeUpload(input: CompleteUpload): Promise<CompleteUploadResult>;
+  /** `awaiting_upload` images whose reservation lapsed before `now`, oldest first (for cleanup). */
+  listLapsedReservations(now: number, limit: number): Promise<LapsedReservation[]>;
+  /**
+   * Deletes a lapsed `awaiting_upload` image and gives its slot back. False when it is no longer
+   * awaiting or not lapsed (completed meanwhile) or gone.
+   */
+  releaseReservation(imageId: string, now: number): Promise<boolean>;
   /** Outbox entries not yet acknowledged, created at or before `createdBefore`, oldest first. */
   pendingOutbox(createdBefore: number, limit: number): Promise<OutboxEntry[]>;
   /** Marks entries published (the queue has their jobs); unknown ids are ignored. */
@@ -149,9 +167,42 @@ export interface NewImage {
   sizeBytes: number;
   sha256: string;
   blobKey: string;
+  /** Hex SHA-256 of the blob, for the worker's check. Default: none (not checked). */
+  blobSha256?: string | null;
   maxImages: number;
   maxAttempts: number;
   now: number;
+}
+
+export interface NewReservation extends Omit<NewImage, 'maxAttempts' | 'blobSha256'> {
+  /** When the reservation lapses and cleanup frees its slot. */
+  uploadExpiresAt: number;
+}
+
+export type ReserveImageResult =
+  | { ok: true; image: ImageRecord }
+  | { ok: false; reason: 'session_not_found' | 'session_expired' | 'too_many_images' };
+
+export interface CompleteUpload {
+  userId: string;
+  sessionId: string;
+  imageId: string;
+  /** The normalized blob the worker encodes. */
+  blobKey: string;
+  blobSha256: string;
+  maxAttempts: number;
+  now: number;
+}
+
+export type CompleteUploadResult =
+  | { ok: true; image: ImageRecord; job: OutboxEntry }
+  | { ok: false; reason: 'image_not_found' | 'not_awaiting_upload' };
+
+export interface LapsedReservation {
+  imageId: string;
+  sessionId: string;
+  /** Where the client was to upload; delete it, an object may have arrived. */
+  blobKey: string | null;
 }
 
 /** What an erased session leaves in other stores: its blobs and its images' queued jobs. */

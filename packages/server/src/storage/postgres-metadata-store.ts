@@ -2,6 +2,11 @@ import type pg from 'pg';
 import type {
   AddImageResult,
   BeginIdempotency,
+  CompleteUpload,
+  CompleteUploadResult,
+  LapsedReservation,
+  NewReservation,
+  ReserveImageResult,
   ErasedSession,
   FinishImage,
   FinishImageResult,
@@ -28,7 +33,15 @@ import {
   type WebhookRow,
 } from './sql-rows.js';
 import { firstRow, inTransaction, query } from './postgres-sql.js';
-import { addImageIn, beginIdempotencyIn, finishImageIn, purge } from './postgres-transactions.js';
+import {
+  addImageIn,
+  beginIdempotencyIn,
+  completeUploadIn,
+  finishImageIn,
+  purge,
+  releaseReservationIn,
+  reserveImageIn,
+} from './postgres-transactions.js';
 import type { ApiKeyRecord, IdempotencyBegin, ImageRecord, SessionRecord, WebhookRecord } from './records.js';
 
 export interface PostgresMetadataStoreOptions {
@@ -117,6 +130,28 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async addImage(input: NewImage): Promise<AddImageResult> {
     return inTransaction(this.#pool, (tx) => addImageIn(tx, input));
+  }
+
+  async reserveImage(input: NewReservation): Promise<ReserveImageResult> {
+    return inTransaction(this.#pool, (tx) => reserveImageIn(tx, input));
+  }
+
+  async completeUpload(input: CompleteUpload): Promise<CompleteUploadResult> {
+    return inTransaction(this.#pool, (tx) => completeUploadIn(tx, input));
+  }
+
+  async listLapsedReservations(now: number, limit: number): Promise<LapsedReservation[]> {
+    const { rows } = await query<{ id: string; session_id: string; blob_key: string | null }>(
+      this.#pool,
+      `SELECT id, session_id, blob_key FROM images WHERE status = 'awaiting_upload' AND upload_expires_at < $1
+         ORDER BY upload_expires_at, id LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ imageId: r.id, sessionId: r.session_id, blobKey: r.blob_key }));
+  }
+
+  async releaseReservation(imageId: string, now: number): Promise<boolean> {
+    return inTransaction(this.#pool, (tx) => releaseReservationIn(tx, imageId, now));
   }
 
   async pendingOutbox(createdBefore: number, limit: number): Promise<OutboxEntry[]> {

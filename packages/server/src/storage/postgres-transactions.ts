@@ -3,11 +3,15 @@
 import type {
   AddImageResult,
   BeginIdempotency,
+  CompleteUpload,
+  CompleteUploadResult,
   ErasedSession,
   FinishImage,
   FinishImageResult,
   NewImage,
+  NewReservation,
   OutboxEntry,
+  ReserveImageResult,
 } from './metadata-store.js';
 import {
   IMAGE_COLUMNS,
@@ -20,32 +24,58 @@ import {
 import { firstRow, query, type Queryable } from './postgres-sql.js';
 import type { IdempotencyBegin, ImageRecord } from './records.js';
 
+/** Images a session still waits for: until none is left, it is not completed. */
+const PENDING = `'awaiting_upload', 'queued', 'processing'`;
+
 export async function addImageIn(tx: Queryable, input: NewImage): Promise<AddImageResult> {
-  // The session row lock serialises uploads to one session across every process, so the
-  // count read here is still true when the image is inserted.
+  const refused = await takeSlot(tx, input);
+  if (refused) return { ok: false, reason: refused };
+  const image = await insertImage(tx, input, 'queued', input.blobSha256 ?? null, null);
+  // The outbox: the job exists exactly when its image is queued.
+  const job = await insertOutbox(tx, input.id, input.maxAttempts, input.now);
+  return { ok: true, image, job };
+}
+
+export async function reserveImageIn(tx: Queryable, input: NewReservation): Promise<ReserveImageResult> {
+  const refused = await takeSlot(tx, input);
+  if (refused) return { ok: false, reason: refused };
+  return { ok: true, image: await insertImage(tx, input, 'awaiting_upload', null, input.uploadExpiresAt) };
+}
+
+/** Why the session has no slot for one more image, or null after taking it. */
+async function takeSlot(
+  tx: Queryable,
+  input: NewImage | NewReservation,
+): Promise<Extract<AddImageResult, { ok: false }>['reason'] | null> {
+  // The session row lock serialises uploads and reservations to one session across every process,
+  // so the count read here is still true when the image is inserted.
   const { rows } = await query<Pick<SessionRow, 'expires_at' | 'image_count'>>(
     tx,
     'SELECT expires_at, image_count FROM sessions WHERE id = $1 AND user_id = $2 FOR UPDATE',
     [input.sessionId, input.userId],
   );
   const session = rows[0];
-  if (!session) return { ok: false, reason: 'session_not_found' };
-  if (session.expires_at < input.now) return { ok: false, reason: 'session_expired' };
-  if (session.image_count >= input.maxImages) return { ok: false, reason: 'too_many_images' };
-  const image = await insertImage(tx, input);
-  // The outbox: the job exists exactly when its image does.
-  const job = await insertOutbox(tx, input);
+  if (!session) return 'session_not_found';
+  if (session.expires_at < input.now) return 'session_expired';
+  if (session.image_count >= input.maxImages) return 'too_many_images';
   await query(tx, `UPDATE sessions SET image_count = image_count + 1, state = 'processing' WHERE id = $1`, [
     input.sessionId,
   ]);
-  return { ok: true, image, job };
+  return null;
 }
 
-async function insertImage(tx: Queryable, input: NewImage): Promise<ImageRecord> {
+async function insertImage(
+  tx: Queryable,
+  input: NewImage | NewReservation,
+  status: ImageRecord['status'],
+  blobSha256: string | null,
+  uploadExpiresAt: number | null,
+): Promise<ImageRecord> {
   const { rows } = await query<ImageRow>(
     tx,
-    `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, status, created_at, blob_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9)
+    `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, status, created_at,
+         blob_key, blob_sha256, upload_expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      RETURNING ${IMAGE_COLUMNS}`,
     [
       input.id,
@@ -55,21 +85,83 @@ async function insertImage(tx: Queryable, input: NewImage): Promise<ImageRecord>
       input.contentType,
       input.sizeBytes,
       input.sha256,
+      status,
       input.now,
       input.blobKey,
+      blobSha256,
+      uploadExpiresAt,
     ],
   );
   return toImage(firstRow(rows));
 }
 
-async function insertOutbox(tx: Queryable, input: NewImage): Promise<OutboxEntry> {
+async function insertOutbox(
+  tx: Queryable,
+  imageId: string,
+  maxAttempts: number,
+  now: number,
+): Promise<OutboxEntry> {
   const { rows } = await query<OutboxRow>(
     tx,
-    `INSERT INTO outbox (image_id, session_id, user_id, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO outbox (image_id, session_id, user_id, max_attempts, created_at)
+       SELECT id, session_id, user_id, $2, $3 FROM images WHERE id = $1
      RETURNING *`,
-    [input.id, input.sessionId, input.userId, input.maxAttempts, input.now],
+    [imageId, maxAttempts, now],
   );
   return toOutbox(firstRow(rows));
+}
+
+export async function completeUploadIn(tx: Queryable, input: CompleteUpload): Promise<CompleteUploadResult> {
+  // The session row first, as everywhere (one lock order).
+  await query(tx, 'SELECT id FROM sessions WHERE id = $1 AND user_id = $2 FOR UPDATE', [
+    input.sessionId,
+    input.userId,
+  ]);
+  const { rows } = await query<ImageRow>(
+    tx,
+    `UPDATE images SET status = 'queued', blob_key = $4, blob_sha256 = $5, upload_expires_at = NULL
+       WHERE id = $1 AND session_id = $2 AND user_id = $3 AND status = 'awaiting_upload'
+     RETURNING ${IMAGE_COLUMNS}`,
+    [input.imageId, input.sessionId, input.userId, input.blobKey, input.blobSha256],
+  );
+  const image = rows[0];
+  if (!image) {
+    const exists = await query(
+      tx,
+      'SELECT 1 FROM images WHERE id = $1 AND session_id = $2 AND user_id = $3',
+      [input.imageId, input.sessionId, input.userId],
+    );
+    return { ok: false, reason: exists.rowCount ? 'not_awaiting_upload' : 'image_not_found' };
+  }
+  const job = await insertOutbox(tx, input.imageId, input.maxAttempts, input.now);
+  return { ok: true, image: toImage(image), job };
+}
+
+export async function releaseReservationIn(tx: Queryable, imageId: string, now: number): Promise<boolean> {
+  const session = await query<{ id: string }>(
+    tx,
+    'SELECT id FROM sessions WHERE id = (SELECT session_id FROM images WHERE id = $1) FOR UPDATE',
+    [imageId],
+  );
+  const sessionId = session.rows[0]?.id;
+  if (!sessionId) return false;
+  const deleted = await query(
+    tx,
+    `DELETE FROM images WHERE id = $1 AND status = 'awaiting_upload' AND upload_expires_at < $2`,
+    [imageId, now],
+  );
+  if (!deleted.rowCount) return false;
+  // The slot is free again; a session left with only finished images is completed, with none open.
+  await query(
+    tx,
+    `UPDATE sessions SET image_count = image_count - 1,
+       state = CASE WHEN image_count - 1 = 0 THEN 'open'
+         WHEN EXISTS (SELECT 1 FROM images WHERE session_id = sessions.id AND status IN (${PENDING})) THEN state
+         ELSE 'completed' END
+       WHERE id = $1`,
+    [sessionId],
+  );
+  return true;
 }
 
 /** Deletes every row of a session; returns what lives in other stores. Runs inside a transaction. */
@@ -109,7 +201,7 @@ export async function finishImageIn(tx: Queryable, input: FinishImage): Promise<
   await writeOutcome(tx, input);
   const pending = await query<{ n: number }>(
     tx,
-    `SELECT COUNT(*) AS n FROM images WHERE session_id = $1 AND status IN ('queued', 'processing')`,
+    `SELECT COUNT(*) AS n FROM images WHERE session_id = $1 AND status IN (${PENDING})`,
     [image.session_id],
   );
   const completed = pending.rows[0]?.n === 0;

@@ -2,7 +2,8 @@
 // turns them into ISO strings. Nothing here knows about SQL or HTTP.
 
 export type SessionState = 'open' | 'processing' | 'completed';
-export type ImageStatus = 'queued' | 'processing' | 'done' | 'failed';
+/** `awaiting_upload`: reserved for a direct upload, its bytes not yet completed (issue 14). */
+export type ImageStatus = 'awaiting_upload' | 'queued' | 'processing' | 'done' | 'failed';
 
 export interface FaceBox {
   x: number;
@@ -63,6 +64,10 @@ export interface ImageRecord {
   completedAt: number | null;
   /** Key of the raw image in the BlobStore; null once it was deleted after encoding. */
   blobKey: string | null;
+  /** Hex SHA-256 of the blob at blobKey, when known: the worker checks it before encoding. */
+  blobSha256: string | null;
+  /** Until when an `awaiting_upload` reservation holds its slot; null for other images. */
+  uploadExpiresAt: number | null;
   /** Faces in order, largest first. Empty until done. */
   faces: FaceRecord[];
   /** The model that computed the faces' encodings; null until done. Encodings of different models are not comparable. */

@@ -10,7 +10,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { BlobStore } from './blob-store.js';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { BlobStore, PresignPut, UploadTarget } from './blob-store.js';
 
 export interface S3BlobStoreOptions {
   /** Bucket holding the blobs; it must exist (`ping` checks). No default. */
@@ -237,6 +238,37 @@ export class S3BlobStore implements BlobStore {
       uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
     } while (keyMarker);
     return aborted;
+  }
+
+  /**
+   * A presigned PutObject that binds the length, Content-Type, Content-MD5 and `If-None-Match: *`.
+   * Each is a signed header, so a client that leaves one out or changes it gets 403; with them, the
+   * store refuses a body that does not match the MD5 (400 BadDigest) and a second write to the key
+   * (412). Content-MD5, not x-amz-checksum-sha256: radosgw (Ceph) accepts a presigned PUT whose body
+   * does not match a signed SHA-256 checksum, while every S3 checks Content-MD5.
+   */
+  async presignPut(input: PresignPut): Promise<UploadTarget> {
+    const headers = {
+      'content-type': input.contentType,
+      'content-md5': input.md5,
+      'if-none-match': '*',
+    };
+    const url = await getSignedUrl(
+      this.#client,
+      new PutObjectCommand({
+        Bucket: this.#bucket,
+        Key: this.#key(input.key),
+        ContentLength: input.sizeBytes,
+        ContentType: input.contentType,
+        ContentMD5: input.md5,
+        IfNoneMatch: '*',
+      }),
+      {
+        expiresIn: input.expiresInSeconds,
+        signableHeaders: new Set(['content-length', ...Object.keys(headers)]),
+      },
+    );
+    return { method: 'PUT', url, headers };
   }
 
   async ping(): Promise<void> {

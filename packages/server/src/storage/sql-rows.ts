@@ -34,6 +34,8 @@ export interface ImageRow {
   faces: FaceRecord[];
   model_id: string | null;
   model_version: string | null;
+  blob_sha256: string | null;
+  upload_expires_at: number | null;
 }
 
 export interface OutboxRow {
@@ -68,7 +70,8 @@ export interface ApiKeyRow {
 
 /** Column lists, so no statement selects a column (the key hash, the attempt key) it must not return. */
 export const IMAGE_COLUMNS = `id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
-  status, error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version`;
+  status, error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version,
+  blob_sha256, upload_expires_at`;
 export const API_KEY_COLUMNS = 'id, user_id, prefix, created_at, revoked_at, last_used_at';
 
 export const toSession = (r: SessionRow): SessionRecord => ({
@@ -98,6 +101,8 @@ export const toImage = (r: ImageRow): ImageRecord => ({
   createdAt: r.created_at,
   completedAt: r.completed_at,
   blobKey: r.blob_key,
+  blobSha256: r.blob_sha256,
+  uploadExpiresAt: r.upload_expires_at,
   faces: r.faces,
   model:
     r.model_id !== null && r.model_version !== null ? { id: r.model_id, version: r.model_version } : null,

@@ -2,6 +2,11 @@ import { statementCache, type SqliteDatabase } from './sqlite-database.js';
 import type {
   AddImageResult,
   BeginIdempotency,
+  CompleteUpload,
+  CompleteUploadResult,
+  LapsedReservation,
+  NewReservation,
+  ReserveImageResult,
   ErasedSession,
   FinishImage,
   FinishImageResult,
@@ -38,6 +43,9 @@ export interface SqliteMetadataStoreOptions {
   /** An open, migrated database (openSqliteDatabase); the job queue shares it. */
   db: SqliteDatabase;
 }
+
+/** Images a session still waits for: until none is left, it is not completed. */
+const PENDING = `'awaiting_upload', 'queued', 'processing'`;
 
 /** SQLite keeps faces as JSON text; the shared row mapping takes them parsed. */
 type SqliteImageRow = Omit<ImageRow, 'faces'> & { faces: string };
@@ -136,59 +144,149 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async addImage(input: NewImage): Promise<AddImageResult> {
-    // IMMEDIATE takes the write lock before reading the count, so concurrent uploads (even from
-    // other processes on the same file) cannot both see 4 images and both insert.
     return this.#db
       .transaction((): AddImageResult => {
-        const session = this.#sql('SELECT * FROM sessions WHERE id = ? AND user_id = ?').get(
-          input.sessionId,
-          input.userId,
-        ) as SessionRow | undefined;
-        if (!session) return { ok: false, reason: 'session_not_found' };
-        if (session.expires_at < input.now) return { ok: false, reason: 'session_expired' };
-        if (session.image_count >= input.maxImages) return { ok: false, reason: 'too_many_images' };
-        const row: SqliteImageRow = {
-          id: input.id,
-          session_id: input.sessionId,
-          user_id: input.userId,
-          image_name: input.imageName,
-          content_type: input.contentType,
-          size_bytes: input.sizeBytes,
-          sha256: input.sha256,
-          width: null,
-          height: null,
-          status: 'queued',
-          error_code: null,
-          error_message: null,
-          created_at: input.now,
-          completed_at: null,
-          blob_key: input.blobKey,
-          faces: '[]',
-          model_id: null,
-          model_version: null,
-        };
+        const refused = this.#slotRefusal(input);
+        if (refused) return { ok: false, reason: refused };
+        const image = this.#insertImage(input, 'queued', input.blobSha256 ?? null, null);
+        return { ok: true, image, job: this.#insertOutbox(input.id, input.maxAttempts, input.now) };
+      })
+      .immediate();
+  }
+
+  async reserveImage(input: NewReservation): Promise<ReserveImageResult> {
+    return this.#db
+      .transaction((): ReserveImageResult => {
+        const refused = this.#slotRefusal(input);
+        if (refused) return { ok: false, reason: refused };
+        return { ok: true, image: this.#insertImage(input, 'awaiting_upload', null, input.uploadExpiresAt) };
+      })
+      .immediate();
+  }
+
+  /**
+   * Why the session has no slot for one more image, or null after taking it. Callers run it inside an
+   * IMMEDIATE transaction, which takes the write lock before the count is read, so concurrent uploads
+   * and reservations (even from other processes on the same file) cannot both see 4 images and both insert.
+   */
+  #slotRefusal(input: NewReservation | NewImage): Extract<AddImageResult, { ok: false }>['reason'] | null {
+    const session = this.#sql('SELECT * FROM sessions WHERE id = ? AND user_id = ?').get(
+      input.sessionId,
+      input.userId,
+    ) as SessionRow | undefined;
+    if (!session) return 'session_not_found';
+    if (session.expires_at < input.now) return 'session_expired';
+    if (session.image_count >= input.maxImages) return 'too_many_images';
+    this.#sql(`UPDATE sessions SET image_count = image_count + 1, state = 'processing' WHERE id = ?`).run(
+      input.sessionId,
+    );
+    return null;
+  }
+
+  #insertImage(
+    input: NewReservation | NewImage,
+    status: ImageRecord['status'],
+    blobSha256: string | null,
+    uploadExpiresAt: number | null,
+  ): ImageRecord {
+    const row: SqliteImageRow = {
+      id: input.id,
+      session_id: input.sessionId,
+      user_id: input.userId,
+      image_name: input.imageName,
+      content_type: input.contentType,
+      size_bytes: input.sizeBytes,
+      sha256: input.sha256,
+      width: null,
+      height: null,
+      status,
+      error_code: null,
+      error_message: null,
+      created_at: input.now,
+      completed_at: null,
+      blob_key: input.blobKey,
+      faces: '[]',
+      model_id: null,
+      model_version: null,
+      blob_sha256: blobSha256,
+      upload_expires_at: uploadExpiresAt,
+    };
+    this.#sql(
+      `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height, status,
+           error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version,
+           blob_sha256, upload_expires_at)
+         VALUES (@id, @session_id, @user_id, @image_name, @content_type, @size_bytes, @sha256, @width, @height, @status,
+           @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces, @model_id, @model_version,
+           @blob_sha256, @upload_expires_at)`,
+    ).run(row);
+    return toImage(row);
+  }
+
+  /** The outbox: the job is recorded exactly when its image becomes queued; the relay publishes it. */
+  #insertOutbox(imageId: string, maxAttempts: number, now: number): OutboxEntry {
+    const image = this.#sql('SELECT session_id, user_id FROM images WHERE id = ?').get(imageId) as {
+      session_id: string;
+      user_id: string;
+    };
+    const job: OutboxRow = {
+      image_id: imageId,
+      session_id: image.session_id,
+      user_id: image.user_id,
+      max_attempts: maxAttempts,
+      created_at: now,
+    };
+    this.#sql(
+      `INSERT INTO outbox (image_id, session_id, user_id, max_attempts, created_at)
+         VALUES (@image_id, @session_id, @user_id, @max_attempts, @created_at)`,
+    ).run(job);
+    return toOutbox(job);
+  }
+
+  async completeUpload(input: CompleteUpload): Promise<CompleteUploadResult> {
+    return this.#db
+      .transaction((): CompleteUploadResult => {
+        const updated = this.#sql(
+          `UPDATE images SET status = 'queued', blob_key = @blobKey, blob_sha256 = @blobSha256, upload_expires_at = NULL
+             WHERE id = @imageId AND session_id = @sessionId AND user_id = @userId AND status = 'awaiting_upload'`,
+        ).run(input);
+        if (updated.changes === 0) {
+          const exists = this.#sql(
+            'SELECT 1 FROM images WHERE id = ? AND session_id = ? AND user_id = ?',
+          ).get(input.imageId, input.sessionId, input.userId);
+          return { ok: false, reason: exists ? 'not_awaiting_upload' : 'image_not_found' };
+        }
+        const job = this.#insertOutbox(input.imageId, input.maxAttempts, input.now);
+        const row = this.#sql('SELECT * FROM images WHERE id = ?').get(input.imageId) as SqliteImageRow;
+        return { ok: true, image: toImage(row), job };
+      })
+      .immediate();
+  }
+
+  async listLapsedReservations(now: number, limit: number): Promise<LapsedReservation[]> {
+    const rows = this.#sql(
+      `SELECT id, session_id, blob_key FROM images WHERE status = 'awaiting_upload' AND upload_expires_at < ?
+         ORDER BY upload_expires_at, id LIMIT ?`,
+    ).all(now, limit) as Array<{ id: string; session_id: string; blob_key: string | null }>;
+    return rows.map((r) => ({ imageId: r.id, sessionId: r.session_id, blobKey: r.blob_key }));
+  }
+
+  async releaseReservation(imageId: string, now: number): Promise<boolean> {
+    return this.#db
+      .transaction((): boolean => {
+        const image = this.#sql(
+          `SELECT session_id FROM images WHERE id = ? AND status = 'awaiting_upload' AND upload_expires_at < ?`,
+        ).get(imageId, now) as { session_id: string } | undefined;
+        if (!image) return false;
+        this.#sql('DELETE FROM images WHERE id = ?').run(imageId);
+        // The slot is free again; a session left with only finished images is completed, with none open.
         this.#sql(
-          `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height, status,
-               error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version)
-             VALUES (@id, @session_id, @user_id, @image_name, @content_type, @size_bytes, @sha256, @width, @height, @status,
-               @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces, @model_id, @model_version)`,
-        ).run(row);
-        // The outbox: the job is recorded exactly when its image is; the relay publishes it.
-        const job: OutboxRow = {
-          image_id: input.id,
-          session_id: input.sessionId,
-          user_id: input.userId,
-          max_attempts: input.maxAttempts,
-          created_at: input.now,
-        };
-        this.#sql(
-          `INSERT INTO outbox (image_id, session_id, user_id, max_attempts, created_at)
-             VALUES (@image_id, @session_id, @user_id, @max_attempts, @created_at)`,
-        ).run(job);
-        this.#sql(`UPDATE sessions SET image_count = image_count + 1, state = 'processing' WHERE id = ?`).run(
-          input.sessionId,
-        );
-        return { ok: true, image: toImage(row), job: toOutbox(job) };
+          `UPDATE sessions SET image_count = image_count - 1,
+             state = CASE WHEN image_count - 1 = 0 THEN 'open'
+               WHEN EXISTS (SELECT 1 FROM images WHERE session_id = sessions.id AND status IN (${PENDING})) THEN state
+               ELSE 'completed' END
+             WHERE id = ?`,
+        ).run(image.session_id);
+        return true;
       })
       .immediate();
   }
@@ -263,7 +361,7 @@ export class SqliteMetadataStore implements MetadataStore {
           modelVersion: o.status === 'done' ? o.model.version : null,
         });
         const pending = this.#sql(
-          `SELECT COUNT(*) AS n FROM images WHERE session_id = ? AND status IN ('queued', 'processing')`,
+          `SELECT COUNT(*) AS n FROM images WHERE session_id = ? AND status IN (${PENDING})`,
         ).get(image.session_id) as { n: number };
         const completed = pending.n === 0;
         if (completed)

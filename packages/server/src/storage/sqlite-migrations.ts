@@ -147,4 +147,49 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'direct uploads: awaiting_upload images, blob checksums',
+    // SQLite cannot change a CHECK constraint in place, so images is rebuilt. Dropping it cascades to
+    // the outbox (its foreign key), so the outbox rows are kept aside and put back.
+    sql: `
+      CREATE TABLE outbox_kept AS SELECT * FROM outbox;
+      CREATE TABLE images_v4 (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        image_name TEXT,
+        content_type TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('awaiting_upload', 'queued', 'processing', 'done', 'failed')),
+        error_code TEXT,
+        error_message TEXT,
+        created_at INTEGER NOT NULL,
+        completed_at INTEGER,
+        blob_key TEXT,
+        finished_attempt_key TEXT UNIQUE,
+        faces TEXT NOT NULL DEFAULT '[]',
+        model_id TEXT,
+        model_version TEXT,
+        blob_sha256 TEXT,
+        upload_expires_at INTEGER
+      );
+      INSERT INTO images_v4 (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
+          status, error_code, error_message, created_at, completed_at, blob_key, finished_attempt_key, faces,
+          model_id, model_version)
+        SELECT id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
+          status, error_code, error_message, created_at, completed_at, blob_key, finished_attempt_key, faces,
+          model_id, model_version
+        FROM images;
+      DROP TABLE images;
+      ALTER TABLE images_v4 RENAME TO images;
+      CREATE INDEX images_by_session ON images (session_id, created_at, id);
+      CREATE INDEX images_awaiting_upload ON images (upload_expires_at) WHERE status = 'awaiting_upload';
+      INSERT INTO outbox SELECT * FROM outbox_kept;
+      DROP TABLE outbox_kept;
+    `,
+  },
 ];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function addImage(sessionId = 's1', maxAttempts = 3) {
+async function addImage(sessionId = 's1', maxAttempts = 3, blobSha256: string | null = null) {
   if (!(await stores.store.getSession('u', sessionId))) {
     await stores.store.createSession({
       id: sessionId,
@@ -63,6 +64,7 @@ async function addImage(sessionId = 's1', maxAttempts = 3) {
     sizeBytes: 3,
     sha256: 'x',
     blobKey,
+    blobSha256,
     maxImages: 5,
     maxAttempts,
     now: Date.now(),
@@ -203,6 +205,29 @@ describe('JobRunner', () => {
     expect((await finished(many.id, events)).error?.code).toBe('too_many_faces');
     expect((await finished(bad.id, events)).error?.code).toBe('invalid_image');
     expect(calls).toBe(2);
+  });
+
+  it('fails digest_mismatch without encoding, and deletes the blob, when it is not the checked one', async () => {
+    const checked = createHash('sha256')
+      .update(new Uint8Array([1, 2, 3]))
+      .digest('hex');
+    const intact = await addImage('s1', 3, checked);
+    const swapped = await addImage('s1', 3, checked);
+    // Replaced after the API checked it (a direct upload's store is writable from outside).
+    await stores.blobs.put(swapped.blobKey as string, new Uint8Array([6, 6, 6]));
+    const encoded: number[] = [];
+    const events = startRunner(async (bytes) => (encoded.push(bytes.length), result()), {
+      config: { leaseMs: 2000, maxFaces: 5, keepImages: true },
+    });
+    expect(await finished(swapped.id, events)).toMatchObject({
+      status: 'failed',
+      error: { code: 'digest_mismatch', message: 'The stored image changed after it was checked.' },
+    });
+    expect(await finished(intact.id, events)).toMatchObject({ status: 'done' });
+    expect(encoded).toEqual([3]);
+    // Kept images are kept, but not bytes nobody checked.
+    expect(await stores.blobs.get(swapped.blobKey as string)).toBeNull();
+    expect(await stores.blobs.get(intact.blobKey as string)).not.toBeNull();
   });
 
   it('writes nothing when the session is deleted while its image is encoding', async () => {

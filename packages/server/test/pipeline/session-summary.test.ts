@@ -27,6 +27,8 @@ const image = (status: ImageRecord['status'], faces: FaceRecord[] = []): ImageRe
   createdAt: n,
   completedAt: null,
   blobKey: null,
+  blobSha256: null,
+  uploadExpiresAt: null,
   faces,
   model: status === 'done' ? model : null,
 });

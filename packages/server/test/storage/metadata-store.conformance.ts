@@ -458,6 +458,132 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
       });
     });
 
+    describe('direct-upload reservations', () => {
+      const reservation = (session: { id: string; userId: string }, overrides: Partial<NewImage> = {}) => {
+        const { maxAttempts: _, ...image } = newImage(session, overrides);
+        return { ...image, blobKey: `uploads/${image.id}`, uploadExpiresAt: image.now + 60_000 };
+      };
+      const complete = (session: { id: string; userId: string }, imageId: string, now = T0 + 5000) =>
+        store.completeUpload({
+          userId: session.userId,
+          sessionId: session.id,
+          imageId,
+          blobKey: `images/${imageId}`,
+          blobSha256: 'b'.repeat(64),
+          maxAttempts: 3,
+          now,
+        });
+
+      it('reserves an awaiting_upload image that takes a slot and has no job yet', async () => {
+        const session = await createSession(store);
+        const input = reservation(session);
+        const result = await store.reserveImage(input);
+        if (!result.ok) throw new Error(result.reason);
+        expect(result.image).toMatchObject({
+          id: input.id,
+          status: 'awaiting_upload',
+          blobKey: input.blobKey,
+          blobSha256: null,
+          uploadExpiresAt: input.uploadExpiresAt,
+        });
+        expect(await store.getImage('user-a', session.id, input.id)).toEqual(result.image);
+        expect(await store.getSession('user-a', session.id)).toMatchObject({
+          imageCount: 1,
+          state: 'processing',
+        });
+        expect(await store.pendingOutbox(T0 + HOUR, 10)).toEqual([]);
+      });
+
+      it('shares the limit with uploads under concurrency', async () => {
+        const session = await createSession(store);
+        await addImageOk(store, session);
+        await addImageOk(store, session);
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            i % 2 ? store.reserveImage(reservation(session)) : store.addImage(newImage(session)),
+          ),
+        );
+        expect(results.filter((r) => r.ok)).toHaveLength(3);
+        expect(results.filter((r) => !r.ok && r.reason === 'too_many_images')).toHaveLength(5);
+        expect(await store.listImages('user-a', session.id)).toHaveLength(5);
+        expect(await store.reserveImage(reservation({ id: session.id, userId: 'user-b' }))).toEqual({
+          ok: false,
+          reason: 'session_not_found',
+        });
+      });
+
+      it('completes a reservation once: queued with its blob and checksum, and its job in the outbox', async () => {
+        const session = await createSession(store);
+        const input = reservation(session);
+        await store.reserveImage(input);
+        expect(await complete({ id: session.id, userId: 'user-b' }, input.id)).toEqual({
+          ok: false,
+          reason: 'image_not_found',
+        });
+        const done = await complete(session, input.id);
+        if (!done.ok) throw new Error(done.reason);
+        expect(done.image).toMatchObject({
+          status: 'queued',
+          blobKey: `images/${input.id}`,
+          blobSha256: 'b'.repeat(64),
+          uploadExpiresAt: null,
+        });
+        expect(done.job).toMatchObject({ imageId: input.id, sessionId: session.id, userId: 'user-a' });
+        expect((await store.pendingOutbox(T0 + HOUR, 10)).map((e) => e.imageId)).toEqual([input.id]);
+        expect(await complete(session, input.id)).toEqual({ ok: false, reason: 'not_awaiting_upload' });
+        expect(await store.listReferencedBlobKeys()).toEqual(new Set([`images/${input.id}`]));
+      });
+
+      it('keeps a session with a reservation from completing', async () => {
+        const session = await createSession(store);
+        const image = await addImageOk(store, session);
+        await store.reserveImage(reservation(session));
+        const finished = await store.finishImage({
+          imageId: image.id,
+          attemptKey: `${image.id}:1`,
+          now: T0 + 2000,
+          outcome: { status: 'failed', error: { code: 'no_face', message: 'none' } },
+        });
+        expect(finished).toMatchObject({ written: true, sessionCompleted: false });
+      });
+
+      it('lists lapsed reservations and releases their slots, but not completed ones', async () => {
+        const session = await createSession(store);
+        const lapsing = reservation(session);
+        const completing = reservation(session, { now: T0 + 1001 });
+        await store.reserveImage(lapsing);
+        await store.reserveImage(completing);
+        await complete(session, completing.id);
+        expect(await store.listLapsedReservations(lapsing.uploadExpiresAt, 10)).toEqual([]);
+        const lapsed = await store.listLapsedReservations(lapsing.uploadExpiresAt + 1, 10);
+        expect(lapsed).toEqual([{ imageId: lapsing.id, sessionId: session.id, blobKey: lapsing.blobKey }]);
+        expect(await store.releaseReservation(completing.id, T0 + HOUR)).toBe(false);
+        expect(await store.releaseReservation(lapsing.id, lapsing.uploadExpiresAt)).toBe(false);
+        expect(await store.releaseReservation(lapsing.id, lapsing.uploadExpiresAt + 1)).toBe(true);
+        expect(await store.releaseReservation(lapsing.id, lapsing.uploadExpiresAt + 1)).toBe(false);
+        expect(await store.getImage('user-a', session.id, lapsing.id)).toBeNull();
+        expect((await store.getSession('user-a', session.id))?.imageCount).toBe(1);
+      });
+
+      it('reopens a session whose only reservation lapsed', async () => {
+        const session = await createSession(store);
+        const input = reservation(session);
+        await store.reserveImage(input);
+        expect(await store.releaseReservation(input.id, input.uploadExpiresAt + 1)).toBe(true);
+        expect(await store.getSession('user-a', session.id)).toMatchObject({ imageCount: 0, state: 'open' });
+      });
+
+      it('erases a reservation with its session, upload key included', async () => {
+        const session = await createSession(store);
+        const input = reservation(session);
+        await store.reserveImage(input);
+        expect(await store.deleteSession('user-a', session.id)).toEqual({
+          blobKeys: [input.blobKey],
+          imageIds: [input.id],
+        });
+      });
+    });
+
     describe('outbox', () => {
       it('records the job of every image it adds, until acknowledged', async () => {
         const session = await createSession(store);

@@ -89,4 +89,36 @@ describe('SQLite migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     expect(tables(db)).toEqual(['a']);
   });
+
+  it('rebuilds images for direct uploads keeping every row, the outbox included (migration 4)', () => {
+    const db = track(new Database(join(dir, 'upgrade.db')));
+    db.pragma('foreign_keys = ON');
+    migrate(
+      db,
+      SQLITE_MIGRATIONS.filter((m) => m.version <= 2),
+    );
+    db.exec(`INSERT INTO sessions (id, user_id, state, created_at, expires_at, image_count)
+               VALUES ('s1', 'u', 'processing', 1, 999, 2);
+             INSERT INTO images (id, session_id, user_id, content_type, size_bytes, sha256, status, created_at,
+                 blob_key, faces, model_id, model_version)
+               VALUES ('i1', 's1', 'u', 'image/jpeg', 10, 'ab', 'queued', 2, 'images/i1', '[]', NULL, NULL),
+                      ('i2', 's1', 'u', 'image/png', 20, 'cd', 'done', 3, NULL, '[{"x":1}]', 'm', '1');
+             INSERT INTO outbox (image_id, session_id, user_id, max_attempts, created_at)
+               VALUES ('i1', 's1', 'u', 3, 2);`);
+    const before = db.prepare('SELECT * FROM images ORDER BY id').all();
+    migrate(db, SQLITE_MIGRATIONS);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
+    expect(db.prepare('SELECT * FROM images ORDER BY id').all()).toEqual(
+      before.map((row) => ({ ...(row as object), blob_sha256: null, upload_expires_at: null })),
+    );
+    expect(db.prepare('SELECT image_id FROM outbox').all()).toEqual([{ image_id: 'i1' }]);
+    expect(tables(db)).not.toContain('outbox_kept');
+    expect(tables(db)).not.toContain('images_v4');
+    db.exec(`INSERT INTO images (id, session_id, user_id, content_type, size_bytes, sha256, status, created_at)
+               VALUES ('i3', 's1', 'u', 'image/jpeg', 1, 'ef', 'awaiting_upload', 4)`);
+    // The outbox still cascades from images, and images from sessions.
+    db.exec(`DELETE FROM sessions WHERE id = 's1'`);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM images').get()).toEqual({ n: 0 });
+  });
 });

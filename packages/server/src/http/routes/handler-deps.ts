@@ -8,6 +8,7 @@ import type { BlobStore } from '../../storage/blob-store.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
 import type { AppMetrics } from '../metrics.js';
 import type { OpenApiDocument } from '../openapi-document.js';
+import type { UploadTokens } from '../upload-token.js';
 
 /** What the route modules need: the stores, the pipeline, the config and the clock. */
 export interface HandlerDeps {
@@ -19,6 +20,8 @@ export interface HandlerDeps {
   pipeline: Pipeline;
   metrics: AppMetrics;
   document: OpenApiDocument;
+  /** Signs and checks the file store's direct-upload tokens. */
+  uploadTokens: UploadTokens;
   now: () => number;
 }
 

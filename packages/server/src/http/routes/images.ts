@@ -1,8 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors/error-catalog.js';
 import type { ImageRecord, SessionRecord } from '../../storage/records.js';
 import { checkDigests } from '../check-digests.js';
+import { checkDirectUpload } from '../check-direct-upload.js';
+import { sanitizeImageName } from '../image-name.js';
+import type { ImageContentType } from '../image-type.js';
 import { receiveUpload, type ReceivedImage } from '../receive-upload.js';
 import { toApiImage } from '../to-api.js';
 import { claimIdempotency, IDEMPOTENCY_TTL_MS } from '../upload-idempotency.js';
@@ -14,13 +17,37 @@ type ImageRequest = FastifyRequest<{
   Querystring: { include?: 'landmarks' };
 }>;
 type UploadRequest = FastifyRequest<{ Params: { session_id: string }; Querystring: { wait?: number } }>;
+type ReserveRequest = FastifyRequest<{
+  Params: { session_id: string };
+  Body: {
+    image_name?: string;
+    content_type: ImageContentType;
+    size_bytes: number;
+    sha256: string;
+    md5?: string;
+  };
+}>;
+type CompleteRequest = FastifyRequest<{
+  Params: { session_id: string; image_id: string };
+  Querystring: { wait?: number };
+}>;
 
-/** uploadImage, getImage. */
+const hexSha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** uploadImage, getImage, and direct uploads: reserveUpload, completeUpload. */
 export function imageRoutes(d: HandlerDeps) {
   const { config, store, blobs } = d;
 
   /** Cheap refusals before the body is read: a missing or expired session, or no slot left. */
   async function openSession(userId: string, sessionId: string, idemKey: string | undefined) {
+    const session = await liveSession(userId, sessionId);
+    // With a key, a full session may still replay the first response.
+    if (!idemKey && session.imageCount >= config.maxImages) throw tooManyImages(config.maxImages);
+    return session;
+  }
+
+  /** The caller's session, refused when missing or expired. */
+  async function liveSession(userId: string, sessionId: string) {
     const session = await store.getSession(userId, sessionId);
     if (!session) throw sessionNotFound(sessionId);
     if (session.expiresAt < d.now()) {
@@ -29,9 +56,26 @@ export function imageRoutes(d: HandlerDeps) {
         `Session ${sessionId} expired at ${new Date(session.expiresAt).toISOString()}.`,
       );
     }
-    // With a key, a full session may still replay the first response.
-    if (!idemKey && session.imageCount >= config.maxImages) throw tooManyImages(config.maxImages);
     return session;
+  }
+
+  /** The refusal of addImage or reserveImage, as the API answers it. */
+  function slotRefused(
+    session: SessionRecord,
+    reason: 'session_not_found' | 'session_expired' | 'too_many_images',
+  ) {
+    if (reason === 'too_many_images') return tooManyImages(config.maxImages);
+    if (reason === 'session_expired')
+      return new ApiError('session_expired', `Session ${session.id} expired.`);
+    return sessionNotFound(session.id);
+  }
+
+  /** The caller's image, or the 404 for a missing session or image. */
+  async function ownImage(userId: string, sessionId: string, imageId: string) {
+    const image = await store.getImage(userId, sessionId, imageId);
+    if (image) return image;
+    if (!(await store.getSession(userId, sessionId))) throw sessionNotFound(sessionId);
+    throw new ApiError('image_not_found', `Image ${imageId} not found.`);
   }
 
   async function addImage(session: SessionRecord, upload: ReceivedImage, blobKey: string) {
@@ -44,15 +88,26 @@ export function imageRoutes(d: HandlerDeps) {
       sizeBytes: upload.sizeBytes,
       sha256: upload.sha256,
       blobKey,
+      blobSha256: hexSha256(upload.normalized),
       maxImages: config.maxImages,
       maxAttempts: config.maxAttempts,
       now: d.now(),
     });
     if (added.ok) return added;
-    if (added.reason === 'too_many_images') throw tooManyImages(config.maxImages);
-    if (added.reason === 'session_expired')
-      throw new ApiError('session_expired', `Session ${session.id} expired.`);
-    throw sessionNotFound(session.id);
+    throw slotRefused(session, added.reason);
+  }
+
+  /** A direct upload that does not check out: its object goes and the image fails with the reason. */
+  async function refuseUpload(image: ImageRecord, error: ApiError) {
+    if (image.blobKey) await blobs.delete(image.blobKey);
+    await store.finishImage({
+      imageId: image.id,
+      attemptKey: `${image.id}:complete`,
+      now: d.now(),
+      outcome: { status: 'failed', error: { code: error.code, message: error.message } },
+    });
+    await store.clearImageBlob(image.id);
+    d.events.emitFinished(image.id);
   }
 
   /** The image a crashed request with this payload stored: the same bytes and name in the session. */
@@ -145,14 +200,116 @@ export function imageRoutes(d: HandlerDeps) {
       }
     },
 
+    async reserveUpload(request: ReserveRequest, reply: FastifyReply) {
+      const userId = userOf(request);
+      const body = request.body;
+      const session = await openSession(userId, request.params.session_id, undefined);
+      const { maxFileBytes } = uploadLimits(config);
+      if (body.size_bytes > maxFileBytes)
+        throw new ApiError('file_too_large', `The file is over the ${maxFileBytes / 2 ** 20} MiB limit.`);
+      if (blobs.presignPut && !body.md5) {
+        throw new ApiError(
+          'validation_failed',
+          'md5 is required: this server stores uploads in S3, which checks the Content-MD5 of the upload.',
+        );
+      }
+      const id = randomUUID();
+      const blobKey = `uploads/${id}`;
+      const sha256 = Buffer.from(body.sha256, 'base64').toString('hex');
+      const now = d.now();
+      const expiresAt = now + config.uploadUrlTtlSeconds * 1000;
+      const headers: Record<string, string> = { 'content-type': body.content_type };
+      if (body.md5) headers['content-md5'] = body.md5;
+      // Signed before the slot is taken: a signing failure then costs no slot.
+      const upload = blobs.presignPut
+        ? await blobs.presignPut({
+            key: blobKey,
+            sizeBytes: body.size_bytes,
+            contentType: body.content_type,
+            md5: body.md5 as string,
+            expiresInSeconds: config.uploadUrlTtlSeconds,
+          })
+        : {
+            method: 'PUT' as const,
+            url: `${request.protocol}://${request.host}/v1/uploads/${d.uploadTokens.sign({ imageId: id, expiresAt })}`,
+            headers,
+          };
+      const reserved = await store.reserveImage({
+        id,
+        userId,
+        sessionId: session.id,
+        imageName: body.image_name === undefined ? null : sanitizeImageName(body.image_name),
+        contentType: body.content_type,
+        sizeBytes: body.size_bytes,
+        sha256,
+        blobKey,
+        maxImages: config.maxImages,
+        now,
+        uploadExpiresAt: expiresAt,
+      });
+      if (!reserved.ok) throw slotRefused(session, reserved.reason);
+      return reply
+        .code(201)
+        .header('location', `/v1/image/${session.id}/${id}`)
+        .send({ image_id: id, upload: { ...upload, expires_at: new Date(expiresAt).toISOString() } });
+    },
+
+    async completeUpload(request: CompleteRequest, reply: FastifyReply) {
+      const userId = userOf(request);
+      const { session_id, image_id } = request.params;
+      await liveSession(userId, session_id);
+      const image = await ownImage(userId, session_id, image_id);
+      if (image.status !== 'awaiting_upload')
+        throw new ApiError('upload_completed', `Image ${image_id} was completed already.`);
+      if ((image.uploadExpiresAt ?? 0) < d.now()) {
+        throw new ApiError(
+          'upload_expired',
+          `The upload of image ${image_id} expired at ${new Date(image.uploadExpiresAt ?? 0).toISOString()}.`,
+        );
+      }
+      const uploaded = image.blobKey ? await blobs.get(image.blobKey) : null;
+      if (!uploaded) {
+        throw new ApiError(
+          'upload_missing',
+          `Nothing was uploaded for image ${image_id} yet: PUT the bytes to upload.url, then complete.`,
+        );
+      }
+      let normalized: Buffer;
+      try {
+        normalized = await checkDirectUpload(uploaded, image, {
+          maxPixels: config.maxPixels,
+          decode: (run) => request.server.uploadGate.decode(run),
+        });
+      } catch (error) {
+        if (error instanceof ApiError) await refuseUpload(image, error);
+        throw error;
+      }
+      const blobKey = `images/${randomUUID()}`;
+      await blobs.put(blobKey, normalized);
+      const completed = await store.completeUpload({
+        userId,
+        sessionId: session_id,
+        imageId: image_id,
+        blobKey,
+        blobSha256: hexSha256(normalized),
+        maxAttempts: config.maxAttempts,
+        now: d.now(),
+      });
+      if (!completed.ok) {
+        // A concurrent complete (or cleanup) got there first.
+        await blobs.delete(blobKey);
+        throw new ApiError('upload_completed', `Image ${image_id} was completed already.`);
+      }
+      // The raw upload may carry EXIF: only the normalized copy is kept.
+      if (image.blobKey) await blobs.delete(image.blobKey);
+      await d.pipeline.enqueue(completed.job);
+      const finished = await waitForImage(completed.image, request.query.wait ?? 0, reply);
+      return reply.send(toApiImage(finished, { landmarks: false }));
+    },
+
     async getImage(request: ImageRequest, reply: FastifyReply) {
       const { session_id, image_id } = request.params;
-      const userId = userOf(request);
-      const image = await store.getImage(userId, session_id, image_id);
-      if (!image) {
-        if (!(await store.getSession(userId, session_id))) throw sessionNotFound(session_id);
-        throw new ApiError('image_not_found', `Image ${image_id} not found.`);
-      }
+      const image = await ownImage(userOf(request), session_id, image_id);
       return reply.send(toApiImage(image, { landmarks: request.query.include === 'landmarks' }));
     },
   };
