@@ -148,13 +148,13 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
     `,
   },
   {
-    version: 4,
+    version: 3,
     name: 'direct uploads: awaiting_upload images, blob checksums',
     // SQLite cannot change a CHECK constraint in place, so images is rebuilt. Dropping it cascades to
     // the outbox (its foreign key), so the outbox rows are kept aside and put back.
     sql: `
       CREATE TABLE outbox_kept AS SELECT * FROM outbox;
-      CREATE TABLE images_v4 (
+      CREATE TABLE images_v3 (
         id TEXT PRIMARY KEY,
         session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
         user_id TEXT NOT NULL,
@@ -177,7 +177,7 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
         blob_sha256 TEXT,
         upload_expires_at INTEGER
       );
-      INSERT INTO images_v4 (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
+      INSERT INTO images_v3 (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
           status, error_code, error_message, created_at, completed_at, blob_key, finished_attempt_key, faces,
           model_id, model_version)
         SELECT id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
@@ -185,7 +185,7 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
           model_id, model_version
         FROM images;
       DROP TABLE images;
-      ALTER TABLE images_v4 RENAME TO images;
+      ALTER TABLE images_v3 RENAME TO images;
       CREATE INDEX images_by_session ON images (session_id, created_at, id);
       CREATE INDEX images_awaiting_upload ON images (upload_expires_at) WHERE status = 'awaiting_upload';
       INSERT INTO outbox SELECT * FROM outbox_kept;

@@ -90,7 +90,7 @@ describe('SQLite migrations', () => {
     expect(tables(db)).toEqual(['a']);
   });
 
-  it('rebuilds images for direct uploads keeping every row, the outbox included (migration 4)', () => {
+  it('rebuilds images for direct uploads keeping every row, the outbox included (migration 3)', () => {
     const db = track(new Database(join(dir, 'upgrade.db')));
     db.pragma('foreign_keys = ON');
     migrate(
@@ -113,7 +113,7 @@ describe('SQLite migrations', () => {
     );
     expect(db.prepare('SELECT image_id FROM outbox').all()).toEqual([{ image_id: 'i1' }]);
     expect(tables(db)).not.toContain('outbox_kept');
-    expect(tables(db)).not.toContain('images_v4');
+    expect(tables(db)).not.toContain('images_v3');
     db.exec(`INSERT INTO images (id, session_id, user_id, content_type, size_bytes, sha256, status, created_at)
                VALUES ('i3', 's1', 'u', 'image/jpeg', 1, 'ef', 'awaiting_upload', 4)`);
     // The outbox still cascades from images, and images from sessions.
