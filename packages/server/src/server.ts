@@ -94,6 +94,7 @@ export async function startServer(
       logger,
       rateLimitRedis: engines.rateLimitRedis,
       now: options.now,
+      collections: engines.collections,
     });
     await pipeline.start();
     const address = await app.listen({ host: config.host, port: config.port });

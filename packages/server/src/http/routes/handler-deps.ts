@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../../config.js';
+import type { CollectionDeps } from './collections.js';
 import type { EncodeResult } from '../../encoder/encoder.js';
 import type { ImageEvents } from '../../pipeline/image-events.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
@@ -20,6 +21,7 @@ export interface HandlerDeps {
   metrics: AppMetrics;
   document: OpenApiDocument;
   now: () => number;
+  collections: CollectionDeps;
 }
 
 /** What POST /v1/selfie needs: the session server's pipeline, or the encoder's own worker threads. */
