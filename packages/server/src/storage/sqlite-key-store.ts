@@ -6,20 +6,29 @@ export interface SqliteKeyStoreOptions {
   path: string;
 }
 
-/** Wrapped collection keys in a SQLite file of their own. */
+/** Wrapped collection keys in a SQLite file of their own, opened (and created) on first use. */
 export class SqliteKeyStore implements KeyStore {
-  readonly #db: SqliteDatabase;
-  readonly #sql: ReturnType<typeof statementCache>;
+  readonly #path: string;
+  #db: SqliteDatabase | undefined;
+  #statements: ReturnType<typeof statementCache> | undefined;
 
   constructor(options: SqliteKeyStoreOptions) {
-    // Its own file with its own one table: no migrations of the metadata database apply here.
-    this.#db = openSqliteDatabase({ path: options.path });
-    this.#db.exec(
-      'CREATE TABLE IF NOT EXISTS collection_keys (collection_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL)',
-    );
-    // Deleted keys must not linger in free pages of the file.
-    this.#db.pragma('secure_delete = ON');
-    this.#sql = statementCache(this.#db);
+    this.#path = options.path;
+  }
+
+  #sql(text: string) {
+    if (!this.#statements) {
+      // Its own file with its own one table: no migrations of the metadata database apply here.
+      const db = openSqliteDatabase({ path: this.#path });
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS collection_keys (collection_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL)',
+      );
+      // Deleted keys must not linger in free pages of the file.
+      db.pragma('secure_delete = ON');
+      this.#db = db;
+      this.#statements = statementCache(db);
+    }
+    return this.#statements(text);
   }
 
   async put(collectionId: string, wrapped: Buffer): Promise<void> {
@@ -40,6 +49,6 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (this.#db?.open) this.#db.close();
   }
 }
