@@ -9,6 +9,7 @@ export default defineConfig({
     'src/accuracy.ts',
     'src/bench.ts',
     'src/bench-cluster.ts',
+    'src/bench-search.ts',
     'src/cluster.ts',
     'src/detect-eval.ts',
   ],

@@ -25,10 +25,18 @@ export function exactSearch(
   for (let row = 0; row < count; row++) {
     const base = row * ENCODING_DIMS;
     let sq = 0;
-    for (let d = 0; d < ENCODING_DIMS; d++) {
-      const diff = matrix[base + d]! - probe[d]!;
-      sq += diff * diff;
-      if (sq > worst) break;
+    // Eight dimensions at a time, then give up on the row once it is already too far.
+    for (let d = 0; d < ENCODING_DIMS && sq <= worst; d += 8) {
+      const o = base + d;
+      const a0 = matrix[o]! - probe[d]!;
+      const a1 = matrix[o + 1]! - probe[d + 1]!;
+      const a2 = matrix[o + 2]! - probe[d + 2]!;
+      const a3 = matrix[o + 3]! - probe[d + 3]!;
+      const a4 = matrix[o + 4]! - probe[d + 4]!;
+      const a5 = matrix[o + 5]! - probe[d + 5]!;
+      const a6 = matrix[o + 6]! - probe[d + 6]!;
+      const a7 = matrix[o + 7]! - probe[d + 7]!;
+      sq += a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3 + a4 * a4 + a5 * a5 + a6 * a6 + a7 * a7;
     }
     if (sq > worst) continue;
     let at = best.length;
