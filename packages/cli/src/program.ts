@@ -216,6 +216,72 @@ export function buildProgram(options: BuildProgramOptions): Command {
       examples('face-encode session delete <id>', 'face-encode session delete <id> --yes'),
     );
 
+  const collection = program
+    .command('collection')
+    .description('Keep faces in collections past their sessions, and find a person in them.');
+  collection
+    .command('create')
+    .description('Create a collection.')
+    .argument('<name>', 'a name for it')
+    .action(action(() => import('./commands/collection-create.js')))
+    .addHelpText('after', examples('face-encode collection create attendees'));
+  collection
+    .command('list')
+    .description('List your collections, newest first.')
+    .option('--limit <n>', 'Page size (1-100).', integer(1, 100), 20)
+    .option('--cursor <cursor>', 'Continue from a previous page.')
+    .action(action(() => import('./commands/collection-list.js')))
+    .addHelpText('after', examples('face-encode collection list --json'));
+  collection
+    .command('delete')
+    .description('Erase a collection, its faces and its key.')
+    .argument('<id>', 'collection id')
+    .option('-y, --yes', 'Confirm the deletion.')
+    .action(action(() => import('./commands/collection-delete.js')))
+    .addHelpText('after', examples('face-encode collection delete <id> --yes'));
+  collection
+    .command('add')
+    .description('Keep faces of a completed session: the largest of every image, or one with --image.')
+    .argument('<collection-id>', 'collection id')
+    .argument('<session-id>', 'a completed session')
+    .option('--image <image-id>', 'Only this image.')
+    .option('--face-index <n>', 'Which face of --image (0 is the largest).', integer(0, 4))
+    .option('--label <label>', 'A label for the face (with --image).')
+    .option('--external-id <id>', 'Your own id for the face (with --image).')
+    .action(action(() => import('./commands/collection-add.js')))
+    .addHelpText(
+      'after',
+      examples(
+        'face-encode collection add <collection-id> <session-id>',
+        'face-encode collection add <collection-id> <session-id> --image <image-id> --label Ada',
+      ),
+    );
+  collection
+    .command('faces')
+    .description("List a collection's faces.")
+    .argument('<id>', 'collection id')
+    .action(action(() => import('./commands/collection-faces.js')))
+    .addHelpText('after', examples('face-encode collection faces <id> --json'));
+  collection
+    .command('search')
+    .description('Find the person of a photo (its largest face) in a collection.')
+    .argument('<id>', 'collection id')
+    .argument('<photo>', 'JPEG, PNG, WebP or GIF image')
+    .option('--k <n>', 'Most matches (1-100).', integer(1, 100))
+    .option(
+      '--max-distance <d>',
+      'Only matches at most this far (default the server threshold).',
+      positiveNumber,
+    )
+    .action(action(() => import('./commands/collection-search.js')))
+    .addHelpText(
+      'after',
+      examples(
+        'face-encode collection search <id> selfie.jpg',
+        'face-encode collection search <id> selfie.jpg --k 10 --json',
+      ),
+    );
+
   program
     .command('upload')
     .description('Upload images into an existing session (checked locally first).')

@@ -6,7 +6,14 @@ import type { paths } from './generated/openapi.js';
 import { isRetryableStatus, parseRetryAfter, retryDelayMs } from './retry-policy.js';
 import { anySignal, sleep, timeoutSignal } from './signals.js';
 import type {
+  AddFaceInput,
   ClientOptions,
+  Collection,
+  CollectionFace,
+  CollectionFaceList,
+  CollectionList,
+  SearchOptions,
+  SearchResult,
   CompareResult,
   CreateSessionRequest,
   CreatedSession,
@@ -25,6 +32,7 @@ import type {
 } from './types.js';
 import { describeUpload, sendUpload } from './direct-upload.js';
 import { blobName, contentDigest, randomId } from './upload-body.js';
+import { collectionMethods } from './collection-methods.js';
 
 /**
  * The face-encode client. `TInput` is what uploads accept (the node entry widens it).
@@ -56,6 +64,28 @@ export interface FaceEncodeClient<TInput = UploadInput> {
   encode(files: EncodeFile<TInput>[], opts?: EncodeOptions): Promise<SessionSummary>;
   compare(a: EncodeFile<TInput>, b: EncodeFile<TInput>, opts?: EncodeOptions): Promise<CompareResult>;
   encodeSelfie(input: TInput, opts?: PostRequestOptions): ApiPromise<number[][]>;
+  createCollection(name: string, opts?: RequestOptions): Promise<Collection>;
+  getCollection(collectionId: string, opts?: RequestOptions): Promise<Collection>;
+  listCollections(query?: { limit?: number; cursor?: string } & RequestOptions): Promise<CollectionList>;
+  deleteCollection(collectionId: string, opts?: RequestOptions): Promise<void>;
+  /** Keeps faces of a completed session: the largest face of every done image, or the ones chosen. */
+  addFaces(
+    collectionId: string,
+    sessionId: string,
+    faces?: AddFaceInput[],
+    opts?: RequestOptions,
+  ): Promise<CollectionFace[]>;
+  listCollectionFaces(
+    collectionId: string,
+    query?: { limit?: number; cursor?: string } & RequestOptions,
+  ): Promise<CollectionFaceList>;
+  iterateCollectionFaces(
+    collectionId: string,
+    query?: { limit?: number } & RequestOptions,
+  ): AsyncIterableIterator<CollectionFace>;
+  deleteCollectionFace(collectionId: string, faceId: string, opts?: RequestOptions): Promise<void>;
+  /** Finds the person of a selfie (an upload input) or of a 128-number encoding in a collection. */
+  searchFaces(collectionId: string, probe: TInput | number[], opts?: SearchOptions): Promise<SearchResult>;
 }
 
 /** How an entry point turns its inputs into Blobs and which defaults it adds. */
@@ -74,7 +104,7 @@ const MAX_IMAGES = 5;
 /** Seconds each `encode` upload lets the server hold the response while it encodes. */
 const ENCODE_UPLOAD_WAIT_S = 10;
 
-type Attempt<T> = (signal: AbortSignal) => Promise<{ data?: T; error?: unknown; response: Response }>;
+export type Attempt<T> = (signal: AbortSignal) => Promise<{ data?: T; error?: unknown; response: Response }>;
 
 function abortError(signal: AbortSignal): AbortError {
   return new AbortError('The request was aborted.', { code: 'aborted', cause: signal.reason });
@@ -128,7 +158,9 @@ export function createClientCore<TInput>(
         const result = await attempt(signal);
         if (result.response.ok) return withResponse(result.data as T, result.response);
         failure = errorFromResponse(result.response, result.error);
-        if (!isRetryableStatus(result.response.status)) throw failure;
+        // A 409 is worth retrying only while an idempotency key is in flight; other conflicts stay.
+        const conflict = result.response.status === 409 && failure.code !== 'idempotency_conflict';
+        if (!isRetryableStatus(result.response.status) || conflict) throw failure;
         retryAfter = parseRetryAfter(result.response.headers.get('retry-after'));
       } catch (error) {
         if (error instanceof FaceEncodeError) throw error;
@@ -200,6 +232,12 @@ export function createClientCore<TInput>(
 
   const client: FaceEncodeClient<TInput> = {
     raw,
+    ...collectionMethods<TInput>({
+      raw,
+      send,
+      blobOf,
+      getSession: (sessionId, opts) => client.getSession(sessionId, opts),
+    }),
 
     createSession(body = {}, opts = {}) {
       // One key for every attempt: a retry after a lost response gets the same session, not a second one.

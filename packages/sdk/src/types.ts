@@ -10,6 +10,32 @@ export type Problem = components['schemas']['Problem'];
 export type CreateSessionRequest = components['schemas']['CreateSessionRequest'];
 export type SessionStatus = components['schemas']['SessionStatus'];
 export type ErrorCode = components['schemas']['ErrorCode'];
+export type Collection = components['schemas']['Collection'];
+export type CollectionList = components['schemas']['CollectionList'];
+export type CollectionFace = components['schemas']['CollectionFace'];
+export type CollectionFaceList = components['schemas']['CollectionFaceList'];
+export type SearchResult = components['schemas']['SearchResult'];
+export type SearchMatch = components['schemas']['SearchMatch'];
+
+/** A face to add to a collection: an image of a completed session, and which face (0, the largest, by default). */
+export interface AddFaceInput {
+  imageId: string;
+  faceIndex?: number;
+  label?: string | null;
+  externalId?: string | null;
+}
+
+/** Options of `searchFaces`. */
+export interface SearchOptions extends RequestOptions {
+  /** Most matches. Default 5 (server), at most 100. */
+  k?: number;
+  /** Only matches at most this far. Default the server's same-person threshold. */
+  maxDistance?: number;
+  /** With an image, which face is the probe. Default 0, the largest. */
+  faceIndex?: number;
+  /** With an encoding, the model it came from; the server refuses another model's. Default none. */
+  model?: string;
+}
 
 /** Options of `createFaceEncodeClient`. */
 export interface ClientOptions {

@@ -14,6 +14,12 @@ import type { Pipeline } from './pipeline/pipeline.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { MetadataStore } from './storage/metadata-store.js';
+import type { CollectionStore } from './storage/collection-store.js';
+import type { KeyStore } from './storage/key-store.js';
+import type { CollectionEvents } from './collections/collection-events.js';
+import { CollectionIndex } from './collections/collection-index.js';
+import { KeyWrap, parseMasterKey } from './collections/template-crypto.js';
+import type { CollectionDeps } from './http/routes/collections.js';
 
 export interface AppDeps {
   store: MetadataStore;
@@ -31,6 +37,20 @@ export interface AppDeps {
   rateLimitRedis?: Redis | null;
   /** Revocations that drop cached api keys (every API process's, with Redis); none: the cache TTL bounds a revoke. */
   keyRevocations?: KeyRevocations;
+  /** Collections: their store, the key store and change notices across API processes. */
+  collections: { store: CollectionStore; keys: KeyStore; events: CollectionEvents };
+}
+
+/** The collection engine of one app: without a master key, collections answer 503. */
+export function collectionDeps(config: ServerConfig, parts: AppDeps['collections']): CollectionDeps {
+  const keyWrap = config.masterKey
+    ? new KeyWrap({
+        masterKey: parseMasterKey(config.masterKey),
+        previousMasterKeys: config.previousMasterKeys.map(parseMasterKey),
+      })
+    : null;
+  const index = keyWrap ? new CollectionIndex({ ...parts, keyWrap }) : null;
+  return { ...parts, keyWrap, index };
 }
 
 /** Builds the session server's HTTP app: every operation of the OpenAPI document. Never listens. */
@@ -61,6 +81,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
       document,
       uploadTokens: new UploadTokens(config.uploadSecret),
       now: deps.now ?? Date.now,
+      collections: collectionDeps(config, deps.collections),
     }),
   });
 }

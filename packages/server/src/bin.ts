@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG, resolveConfig, type ServerConfig } from './config.js';
 import { ENCODER_DEFAULTS, startEncoderServer } from './encoder-server.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { EngineConfigError, openEngines, type Engines } from './engines.js';
+import { parseMasterKey } from './collections/template-crypto.js';
 import { createMetrics } from './http/metrics.js';
 import { serveMetrics } from './http/metrics-server.js';
 import { startServer } from './server.js';
@@ -128,7 +129,28 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     uploadSecret: env.FACE_ENCODE_UPLOAD_SECRET ?? null,
     metricsPort:
       flags.metricsPort ?? (env.FACE_ENCODE_METRICS_PORT ? int(env.FACE_ENCODE_METRICS_PORT) : null),
+    ...masterKeysFromEnv(),
+    maxCollectionFaces: env.FACE_ENCODE_MAX_COLLECTION_FACES
+      ? int(env.FACE_ENCODE_MAX_COLLECTION_FACES)
+      : DEFAULT_CONFIG.maxCollectionFaces,
+    keyDatabaseUrl: env.FACE_ENCODE_KEY_DATABASE_URL ?? null,
   });
+}
+
+/** FACE_ENCODE_MASTER_KEY (and keys being rotated out), checked here once: a bad key exits 2 with how to make one. */
+function masterKeysFromEnv(): Pick<ServerConfig, 'masterKey' | 'previousMasterKeys'> {
+  const masterKey = env.FACE_ENCODE_MASTER_KEY || null;
+  const previousMasterKeys = (env.FACE_ENCODE_PREVIOUS_MASTER_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  try {
+    for (const key of [masterKey, ...previousMasterKeys]) if (key) parseMasterKey(key);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  return { masterKey, previousMasterKeys };
 }
 
 const dataDirOption = () =>

@@ -115,6 +115,14 @@ export interface ServerConfig {
   uploadSecret: string | null;
   /** Worker processes: serve /metrics on this port (0 picks one; null: none). Env FACE_ENCODE_METRICS_PORT. */
   metricsPort: number | null;
+  /** Wraps each collection's data key: 32 bytes as base64 or hex; collections answer 503 without it. Default null. Env FACE_ENCODE_MASTER_KEY. */
+  masterKey: string | null;
+  /** Master keys being rotated out (same format): keys they wrapped still open and are rewrapped. Default []. Env FACE_ENCODE_PREVIOUS_MASTER_KEYS (comma-separated). */
+  previousMasterKeys: string[];
+  /** Most faces in one collection (exact search is right up to about 1M). Default 1 000 000. Env FACE_ENCODE_MAX_COLLECTION_FACES. */
+  maxCollectionFaces: number;
+  /** PostgreSQL only: a database (URL) of its own for the collection keys, backed up apart from the templates. Default null (the main database). Env FACE_ENCODE_KEY_DATABASE_URL. */
+  keyDatabaseUrl: string | null;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -171,6 +179,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   uploadUrlTtlSeconds: 900,
   uploadSecret: null,
   metricsPort: null,
+  masterKey: null,
+  previousMasterKeys: [],
+  maxCollectionFaces: 1_000_000,
+  keyDatabaseUrl: null,
 };
 
 export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig {

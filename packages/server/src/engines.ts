@@ -19,6 +19,15 @@ import { openPostgresDatabase } from './storage/postgres-database.js';
 import { SqliteCheckpointer } from './storage/sqlite-checkpointer.js';
 import { openSqliteDatabase } from './storage/sqlite-database.js';
 import { SqliteMetadataStore } from './storage/sqlite-metadata-store.js';
+import { LocalCollectionEvents, type CollectionEvents } from './collections/collection-events.js';
+import { RedisCollectionEvents } from './collections/redis-collection-events.js';
+import type { CollectionStore } from './storage/collection-store.js';
+import type { KeyStore } from './storage/key-store.js';
+import { PostgresCollectionStore } from './storage/postgres-collection-store.js';
+import { PostgresKeyStore } from './storage/postgres-key-store.js';
+import { SqliteCollectionStore } from './storage/sqlite-collection-store.js';
+import { SqliteKeyStore } from './storage/sqlite-key-store.js';
+import pg from 'pg';
 
 /** A configuration the server cannot run; the message is one line saying what to set. */
 export class EngineConfigError extends Error {
@@ -32,6 +41,8 @@ export interface Engines {
   blobs: BlobStore;
   events: ImageEvents;
   lock: ClusterLock;
+  /** Face collections (sealed templates), their keys and change notices across API processes. */
+  collections: { store: CollectionStore; keys: KeyStore; events: CollectionEvents };
   /** A Redis client for the shared rate-limit store; null counts per process (embedded). */
   rateLimitRedis: Redis | null;
   /** Api-key revocations: over Redis pub/sub when configured (every process drops the key), else in this process. */
@@ -73,6 +84,11 @@ export async function openEngines(config: ServerConfig): Promise<Engines> {
       blobs: blobs.value,
       events: redis?.events ?? new LocalImageEvents(),
       lock: db.lock,
+      collections: {
+        store: db.collections,
+        keys: db.keys,
+        events: redis?.collectionEvents ?? new LocalCollectionEvents(),
+      },
       rateLimitRedis: redis?.rateLimit ?? null,
       keyRevocations: redis?.keyRevocations ?? new LocalKeyRevocations(),
       kinds: { database: databaseKind, queue: redis ? 'bullmq' : 'sqlite', blobs: blobs.kind },
@@ -102,6 +118,8 @@ interface DatabaseParts {
   /** The embedded queue lives in the SQLite file; PostgreSQL deployments use BullMQ. */
   queue: JobQueue | null;
   lock: ClusterLock;
+  collections: CollectionStore;
+  keys: KeyStore;
   migrate: () => Promise<void>;
   close: () => Promise<void>;
 }
@@ -112,13 +130,18 @@ async function openDatabase(config: ServerConfig, kind: 'sqlite' | 'postgres'): 
   const db = openSqliteDatabase({ path });
   const store = new SqliteMetadataStore({ db });
   const checkpointer = new SqliteCheckpointer({ db, path });
+  // The keys live in a file of their own: a copy of the database file holds no key.
+  const keys = new SqliteKeyStore({ path: join(config.dataDir, 'collection-keys.db') });
   return {
     store,
     queue: new SqliteJobQueue({ db }),
     lock: new SqliteClusterLock({ db }),
+    collections: new SqliteCollectionStore({ db }),
+    keys,
     migrate: async () => {},
     close: async () => {
       await checkpointer.stop();
+      await keys.close();
       await store.close();
     },
   };
@@ -132,14 +155,23 @@ function sqlitePath(config: ServerConfig): string {
 
 async function openPostgres(config: ServerConfig): Promise<DatabaseParts> {
   const db = openPostgresDatabase({ databaseUrl: config.databaseUrl as string });
+  const keyPool = config.keyDatabaseUrl
+    ? new pg.Pool({ connectionString: config.keyDatabaseUrl, max: 4 })
+    : null;
+  keyPool?.on('error', () => {});
   return {
     store: db.store,
     queue: null,
     lock: db.lock,
+    collections: new PostgresCollectionStore({ pool: db.pool }),
+    keys: new PostgresKeyStore(keyPool ? { pool: keyPool, closePool: true } : { pool: db.pool }),
     migrate: async () => {
       await db.migrate();
     },
-    close: () => db.close(),
+    close: async () => {
+      await keyPool?.end();
+      await db.close();
+    },
   };
 }
 
@@ -152,6 +184,7 @@ function openRedisParts(config: ServerConfig, url: string) {
     stalledIntervalMs: Math.min(5000, config.leaseMs),
   });
   const events = new RedisImageEvents({ url, prefix });
+  const collectionEvents = new RedisCollectionEvents({ url, prefix });
   const rateLimit = new Redis(url, {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
@@ -162,12 +195,14 @@ function openRedisParts(config: ServerConfig, url: string) {
   return {
     queue,
     events,
+    collectionEvents,
     rateLimit,
     keyRevocations,
     close: async () => {
       await queue.close();
       await events.close();
       await keyRevocations.close();
+      await collectionEvents.close();
       await rateLimit.quit().catch(() => {});
     },
   };

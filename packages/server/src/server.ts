@@ -97,6 +97,7 @@ export async function startServer(
       rateLimitRedis: engines.rateLimitRedis,
       keyRevocations: engines.keyRevocations,
       now: options.now,
+      collections: engines.collections,
     });
     await pipeline.start();
     const address = await app.listen({ host: config.host, port: config.port });

@@ -269,6 +269,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List collections
+         * @description The caller's collections, newest first, with cursor pagination.
+         */
+        get: operations["listCollections"];
+        put?: never;
+        /**
+         * Create a collection
+         * @description A collection keeps chosen faces **past their session's TTL**, for 1:N search ("find this person
+         *     across stored faces"). Adding a face to one is the explicit choice to keep that template:
+         *     it stays until it or its collection is deleted, even after the session expires or is erased.
+         *     The encodings are stored encrypted (AES-256-GCM) under a data key of the collection's own,
+         *     wrapped by the server's master key; deleting the collection destroys that key.
+         *     Needs the operator to set `FACE_ENCODE_MASTER_KEY` (else 503 `collections_unavailable`).
+         */
+        post: operations["createCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{collection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+            };
+            cookie?: never;
+        };
+        /** Read a collection */
+        get: operations["getCollection"];
+        put?: never;
+        post?: never;
+        /**
+         * Erase a collection
+         * @description Erases the collection and every face in it, and destroys its data key first
+         *     (crypto-shredding): templates left in any copy of the database, such as a backup, can no
+         *     longer be decrypted.
+         */
+        delete: operations["deleteCollection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{collection_id}/faces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a collection's faces
+         * @description Newest first, with cursor pagination. Encodings are never listed.
+         */
+        get: operations["listCollectionFaces"];
+        put?: never;
+        /**
+         * Keep a face in a collection
+         * @description Copies one face's encoding from an image of a **completed** session into the collection
+         *     (`face_index` 0, the largest face, by default). The copy outlives the session: this is the
+         *     explicit choice to keep the template past the session's TTL. A session still encoding → 409
+         *     `session_not_completed`; an encoding of another model than the collection's → 409
+         *     `model_mismatch`; a full collection (`FACE_ENCODE_MAX_COLLECTION_FACES`, default 1,000,000)
+         *     → 409 `collection_full`.
+         */
+        post: operations["addCollectionFace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{collection_id}/faces/{face_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+                /**
+                 * @description The face's id in its collection.
+                 * @example 7e6d5c4b-3a2f-4e1d-8c9b-0a1f2e3d4c5b
+                 */
+                face_id: components["parameters"]["FaceId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Erase one face of a collection */
+        delete: operations["deleteCollectionFace"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{collection_id}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find a person in a collection
+         * @description 1:N search by a selfie (multipart `file`, encoded now like `/v1/selfie`: the largest face, or
+         *     `face_index`) or by an encoding (JSON `{ encoding }`). Returns the `k` nearest faces by
+         *     Euclidean distance within `max_distance`, nearest first. The probe is never stored.
+         *     An encoding of another model than the collection's (`model`) → 409 `model_mismatch`.
+         *     Search is exact (brute force over an in-memory copy of the collection, loaded on first use).
+         */
+        post: operations["searchCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -670,7 +821,7 @@ export interface components {
          * @description The stable catalog of error codes.
          * @enum {string}
          */
-        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "upload_missing" | "upload_completed" | "upload_expired" | "upload_url_invalid" | "unauthorized" | "rate_limited" | "validation_failed" | "not_found" | "service_unavailable" | "internal";
+        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "upload_missing" | "upload_completed" | "upload_expired" | "upload_url_invalid" | "unauthorized" | "rate_limited" | "validation_failed" | "collection_not_found" | "collection_face_not_found" | "collection_full" | "session_not_completed" | "no_face" | "model_mismatch" | "collections_unavailable" | "not_found" | "service_unavailable" | "internal";
         /** @description An RFC 9457 problem. */
         Problem: {
             /** @description A URI naming the problem type. */
@@ -688,6 +839,72 @@ export interface components {
                 path?: string;
                 message: string;
             }[];
+        };
+        CreateCollectionRequest: {
+            name: string;
+        };
+        Collection: {
+            collection_id: components["schemas"]["Uuid"];
+            name: string;
+            /** @description The model id of every encoding in the collection; others cannot be compared. */
+            model: string;
+            face_count: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        CollectionList: {
+            items: components["schemas"]["Collection"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        AddCollectionFaceRequest: {
+            session_id: components["schemas"]["Uuid"];
+            image_id: components["schemas"]["Uuid"];
+            /**
+             * @description Which face of the image (0 is the largest).
+             * @default 0
+             */
+            face_index?: number;
+            label?: string | null;
+            /** @description Your own id for the person or photo. */
+            external_id?: string | null;
+        };
+        CollectionFace: {
+            face_id: components["schemas"]["Uuid"];
+            collection_id: components["schemas"]["Uuid"];
+            label: string | null;
+            external_id: string | null;
+            session_id: components["schemas"]["Uuid"];
+            image_id: components["schemas"]["Uuid"];
+            face_index: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        CollectionFaceList: {
+            items: components["schemas"]["CollectionFace"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        SearchByEncodingRequest: {
+            encoding: components["schemas"]["Encoding"];
+            /** @description The model id the encoding came from; refused when not the collection's. */
+            model?: string;
+        };
+        SearchMatch: {
+            face_id: components["schemas"]["Uuid"];
+            label: string | null;
+            external_id: string | null;
+            session_id: components["schemas"]["Uuid"];
+            image_id: components["schemas"]["Uuid"];
+            /** @description Euclidean distance to the probe. */
+            distance: number;
+            /** @description Whether `distance` is within the server's threshold. */
+            same_person: boolean;
+        };
+        SearchResult: {
+            matches: components["schemas"]["SearchMatch"][];
+            threshold: number;
+            model: string;
         };
     };
     responses: {
@@ -816,6 +1033,51 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No such collection for this user, or it was deleted (`collection_not_found`). */
+        CollectionNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `collection_not_found`, `collection_face_not_found`, `session_not_found` or `image_not_found`. */
+        CollectionPartNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `validation_failed`, `no_face` (no face at `face_index`), `invalid_image` or `too_many_faces`. */
+        CollectionBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `model_mismatch`, `session_not_completed` or `collection_full`. */
+        CollectionConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The server has no master key (`collections_unavailable`), or is overloaded (`service_unavailable`). */
+        CollectionsUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -853,6 +1115,16 @@ export interface components {
         Cursor: string;
         /** @description Only sessions in this status. */
         StatusFilter: components["schemas"]["SessionStatus"];
+        /**
+         * @description The collection's id.
+         * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+         */
+        CollectionId: string;
+        /**
+         * @description The face's id in its collection.
+         * @example 7e6d5c4b-3a2f-4e1d-8c9b-0a1f2e3d4c5b
+         */
+        FaceId: string;
     };
     requestBodies: never;
     headers: {
@@ -1322,6 +1594,289 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCollections: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of collections. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["CollectionsUnavailable"];
+        };
+    };
+    createCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCollectionRequest"];
+            };
+        };
+        responses: {
+            /** @description The collection was created. */
+            201: {
+                headers: {
+                    /** @description The URL of the new collection. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["CollectionsUnavailable"];
+        };
+    };
+    getCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The collection. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["CollectionNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["CollectionsUnavailable"];
+        };
+    };
+    deleteCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The collection, its faces and its key were erased. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["CollectionNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["CollectionsUnavailable"];
+        };
+    };
+    listCollectionFaces: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of faces. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionFaceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["CollectionNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["CollectionsUnavailable"];
+        };
+    };
+    addCollectionFace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddCollectionFaceRequest"];
+            };
+        };
+        responses: {
+            /** @description The face was added. */
+            201: {
+                headers: {
+                    /** @description The URL of the new face. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionFace"];
+                };
+            };
+            400: components["responses"]["CollectionBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["CollectionPartNotFound"];
+            409: components["responses"]["CollectionConflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["CollectionsUnavailable"];
+        };
+    };
+    deleteCollectionFace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+                /**
+                 * @description The face's id in its collection.
+                 * @example 7e6d5c4b-3a2f-4e1d-8c9b-0a1f2e3d4c5b
+                 */
+                face_id: components["parameters"]["FaceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The face was erased. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["CollectionPartNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["CollectionsUnavailable"];
+        };
+    };
+    searchCollection: {
+        parameters: {
+            query?: {
+                /** @description Most matches to return. */
+                k?: number;
+                /** @description Only matches at most this far; default the server's same-person threshold. */
+                max_distance?: number;
+                /** @description With a `file`, which face is the probe (0, the largest, by default). */
+                face_index?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The collection's id.
+                 * @example 5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+                 */
+                collection_id: components["parameters"]["CollectionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["SelfieUpload"];
+                "application/json": components["schemas"]["SearchByEncodingRequest"];
+            };
+        };
+        responses: {
+            /** @description The matches, nearest first; empty when no one is within `max_distance`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            400: components["responses"]["CollectionBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["CollectionNotFound"];
+            409: components["responses"]["CollectionConflict"];
+            413: components["responses"]["FileTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["CollectionsUnavailable"];
         };
     };
     getHealth: {

@@ -1,3 +1,4 @@
+import { collectionRoutes } from './routes/collections.js';
 import { imageRoutes } from './routes/images.js';
 import type { HandlerDeps } from './routes/handler-deps.js';
 import { operationRoutes } from './routes/operations.js';
@@ -13,6 +14,7 @@ export function createServiceHandlers(d: HandlerDeps) {
     ...sessionRoutes(d),
     ...imageRoutes(d),
     ...uploadRoutes(d),
+    ...collectionRoutes(d),
     ...selfieRoutes({ config: d.config, encoder: d.pipeline }),
     ...operationRoutes({
       metrics: d.metrics,

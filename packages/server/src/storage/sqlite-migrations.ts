@@ -192,4 +192,35 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
       DROP TABLE outbox_kept;
     `,
   },
+  {
+    version: 4,
+    name: 'face collections',
+    // Sealed encodings only (AES-256-GCM under a per-collection data key kept in the key store).
+    // session_id and image_id are references, not foreign keys: a collection keeps its faces past
+    // the session's TTL, which is the point of adding them.
+    sql: `
+      CREATE TABLE collections (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        face_count INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX collections_by_user ON collections (user_id, created_at DESC, id DESC);
+
+      CREATE TABLE collection_faces (
+        id TEXT PRIMARY KEY,
+        collection_id TEXT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+        label TEXT,
+        external_id TEXT,
+        session_id TEXT NOT NULL,
+        image_id TEXT NOT NULL,
+        face_index INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        sealed BLOB NOT NULL
+      );
+      CREATE INDEX collection_faces_by_collection ON collection_faces (collection_id, created_at DESC, id DESC);
+    `,
+  },
 ];

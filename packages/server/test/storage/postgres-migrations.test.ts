@@ -14,7 +14,16 @@ const SHIPPED = readdirSync(postgresMigrationsDir())
   .map((f) => f.replace(/\.sql$/, ''))
   .sort();
 
-const TABLES = ['api_keys', 'idempotency', 'images', 'outbox', 'sessions', 'webhooks'];
+const TABLES = [
+  'api_keys',
+  'collection_faces',
+  'collections',
+  'idempotency',
+  'images',
+  'outbox',
+  'sessions',
+  'webhooks',
+];
 
 async function recorded(db: TestSchema): Promise<string[]> {
   const { rows } = await db.pool.query<{ name: string }>(

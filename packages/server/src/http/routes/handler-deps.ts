@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../../config.js';
+import type { CollectionDeps } from './collections.js';
 import type { EncodeResult } from '../../encoder/encoder.js';
 import type { ImageEvents } from '../../pipeline/image-events.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
@@ -23,6 +24,7 @@ export interface HandlerDeps {
   /** Signs and checks the file store's direct-upload tokens. */
   uploadTokens: UploadTokens;
   now: () => number;
+  collections: CollectionDeps;
 }
 
 /** What POST /v1/selfie needs: the session server's pipeline, or the encoder's own worker threads. */

@@ -5,7 +5,8 @@ import { ApiError } from '../../errors/error-catalog.js';
 import { receiveUpload } from '../receive-upload.js';
 import { uploadLimits, type SelfieEncoder } from './handler-deps.js';
 
-const toApiError = (error: unknown) => {
+/** An encoder failure as the API reports it. */
+export const toEncoderApiError = (error: unknown) => {
   if (!(error instanceof EncoderError)) return error;
   return new ApiError(error.code === 'invalid_image' ? 'invalid_image' : 'encoding_failed', error.message);
 };
@@ -21,7 +22,7 @@ export function selfieRoutes(d: { config: ServerConfig; encoder: SelfieEncoder }
       reply.raw.once('close', () => abort.abort());
       // Nothing of a synchronous encode is kept: the normalized bytes go straight to a worker.
       const result = await d.encoder.encodeNow(upload.normalized, { signal: abort.signal }).catch((error) => {
-        throw toApiError(error);
+        throw toEncoderApiError(error);
       });
       if (result.faces.length > config.maxFaces) {
         throw new ApiError(

@@ -1,0 +1,93 @@
+// `pnpm bench:search`: 1:N search latency (p50/p99) at 10k, 100k and 1M faces on one core, the
+// memory a cached collection takes, and the cold-start load (read every sealed face from SQLite and
+// decrypt it) that the first search after a start or a change pays. Prints numbers, asserts nothing.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCollectionEvents } from './collections/collection-events.js';
+import { CollectionIndex } from './collections/collection-index.js';
+import { exactSearch } from './collections/exact-search.js';
+import { ENCODING_DIMS, KeyWrap, sealEncoding } from './collections/template-crypto.js';
+import { openSqliteDatabase } from './storage/sqlite-database.js';
+import { SqliteCollectionStore } from './storage/sqlite-collection-store.js';
+import { SqliteKeyStore } from './storage/sqlite-key-store.js';
+
+const sizes = (process.env.FACE_ENCODE_BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
+/** Components around ±0.1, like real encodings (typical distances near the 0.6 threshold). */
+const randomEncoding = () => Float32Array.from({ length: ENCODING_DIMS }, () => (Math.random() - 0.5) * 0.2);
+
+async function benchSize(n: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'face-encode-bench-search-'));
+  const db = openSqliteDatabase({ path: join(dir, 'face-encode.db') });
+  const keys = new SqliteKeyStore({ path: join(dir, 'collection-keys.db') });
+  try {
+    const store = new SqliteCollectionStore({ db });
+    const keyWrap = new KeyWrap({ masterKey: randomBytes(32) });
+    const id = randomUUID();
+    const { key, wrapped } = keyWrap.newDataKey(id);
+    await keys.put(id, wrapped);
+    await store.createCollection({ id, userId: 'bench', name: 'bench', modelId: 'm', now: 0 });
+    const insert = db.prepare(
+      `INSERT INTO collection_faces (id, collection_id, label, external_id, session_id, image_id, face_index, created_at, sealed)
+         VALUES (?, ?, NULL, NULL, ?, ?, 0, ?, ?)`,
+    );
+    const stored: Float32Array[] = [];
+    db.transaction(() => {
+      for (let i = 0; i < n; i++) {
+        const faceId = randomUUID();
+        const encoding = randomEncoding();
+        if (stored.length < 100) stored.push(encoding);
+        insert.run(faceId, id, randomUUID(), randomUUID(), i, sealEncoding(key, id, faceId, encoding));
+      }
+    })();
+
+    global.gc?.();
+    const heapBefore = process.memoryUsage();
+    const index = new CollectionIndex({ store, keys, keyWrap, events: new LocalCollectionEvents() });
+    const t0 = performance.now();
+    const loaded = await index.load(id);
+    const loadMs = performance.now() - t0;
+    global.gc?.();
+    const heapAfter = process.memoryUsage();
+    const matrixMb = loaded.matrix.byteLength / 2 ** 20;
+    const processMb = (heapAfter.rss - heapBefore.rss) / 2 ** 20;
+
+    const runs = n >= 1_000_000 ? 50 : 200;
+    const timings = { threshold: [] as number[], any: [] as number[], known: [] as number[] };
+    for (let r = 0; r < runs; r++) {
+      const probe = randomEncoding();
+      let t = performance.now();
+      exactSearch(loaded.matrix, n, probe, 5, 0.6);
+      timings.threshold.push(performance.now() - t);
+      t = performance.now();
+      exactSearch(loaded.matrix, n, probe, 100, 4);
+      timings.any.push(performance.now() - t);
+      const near = stored[r % stored.length]!.map((x) => x + (Math.random() - 0.5) * 0.02);
+      t = performance.now();
+      exactSearch(loaded.matrix, n, near, 5, 0.6);
+      timings.known.push(performance.now() - t);
+    }
+    const f = (v: number[]) => `${pct(v, 50).toFixed(2)} / ${pct(v, 99).toFixed(2)}`;
+    console.log(
+      `| ${n.toLocaleString('en')} | ${f(timings.threshold)} | ${f(timings.known)} | ${f(timings.any)} | ${matrixMb.toFixed(0)} MiB | ${processMb.toFixed(0)} MiB | ${(loadMs / 1000).toFixed(2)} s |`,
+    );
+  } finally {
+    await keys.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`bench:search, Node ${process.version}, one thread; latencies in ms (p50 / p99)`);
+console.log(
+  '| faces | k=5, max 0.6, random probe | k=5, max 0.6, probe near a stored face | k=100, max 4 (no pruning) | matrix | RSS growth at load | cold load (read + decrypt) |',
+);
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const n of sizes) await benchSize(n);
