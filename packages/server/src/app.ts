@@ -11,6 +11,7 @@ import type { ImageEvents } from './pipeline/image-events.js';
 import type { Pipeline } from './pipeline/pipeline.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { BlobStore } from './storage/blob-store.js';
+import type { DataDisk } from './storage/data-disk.js';
 import type { MetadataStore } from './storage/metadata-store.js';
 
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The clock. Default Date.now. */
   now?: () => number;
+  /** The local disk under the data; null (the default) when none is local. */
+  disk?: DataDisk | null;
   /** A Redis client for rate-limit counters shared by every API process; null counts in this process. */
   rateLimitRedis?: Redis | null;
 }
@@ -51,6 +54,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
       pipeline: deps.pipeline,
       metrics,
       document,
+      disk: deps.disk ?? null,
       now: deps.now ?? Date.now,
     }),
   });

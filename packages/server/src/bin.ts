@@ -92,6 +92,12 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     uploadBufferMb: env.FACE_ENCODE_UPLOAD_BUFFER_MB
       ? int(env.FACE_ENCODE_UPLOAD_BUFFER_MB)
       : DEFAULT_CONFIG.uploadBufferMb,
+    minFreeDiskMb: env.FACE_ENCODE_MIN_FREE_DISK_MB
+      ? int(env.FACE_ENCODE_MIN_FREE_DISK_MB)
+      : DEFAULT_CONFIG.minFreeDiskMb,
+    diskReserveMb: env.FACE_ENCODE_DISK_RESERVE_MB
+      ? int(env.FACE_ENCODE_DISK_RESERVE_MB)
+      : DEFAULT_CONFIG.diskReserveMb,
     requestTimeoutMs: env.FACE_ENCODE_REQUEST_TIMEOUT_MS
       ? int(env.FACE_ENCODE_REQUEST_TIMEOUT_MS)
       : DEFAULT_CONFIG.requestTimeoutMs,

@@ -33,6 +33,10 @@ export interface ServerConfig {
   maxPixels: number;
   /** Upload bodies buffered at once per process, in MiB; past it uploads get 503 with Retry-After. Default 256. Env FACE_ENCODE_UPLOAD_BUFFER_MB. */
   uploadBufferMb: number;
+  /** Free MiB on the data dir's disk below which /readyz says not ready. Default 64. Env FACE_ENCODE_MIN_FREE_DISK_MB. */
+  minFreeDiskMb: number;
+  /** MiB kept in `<data-dir>/space-reserve`, given up so deletes still run on a full disk. Default 16; 0 keeps none. Env FACE_ENCODE_DISK_RESERVE_MB. */
+  diskReserveMb: number;
   /** Uploads decoded and re-encoded at once per process. Default: CPU count. */
   uploadDecodes: number;
   /** JSON body limit in bytes. Default 65536. */
@@ -125,6 +129,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxPixels: 40_000_000,
   maxJsonBytes: 65_536,
   uploadBufferMb: 256,
+  minFreeDiskMb: 64,
+  diskReserveMb: 16,
   uploadDecodes: availableParallelism(),
   workers: availableParallelism(),
   keepImages: false,

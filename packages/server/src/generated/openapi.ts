@@ -199,8 +199,8 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when the model is loaded and the store, queue and blob storage answer; 503 otherwise. The
-         *     stateless encoder checks only its model.
+         * @description 200 when the model is loaded, the store, queue and blob storage answer and the local data disk
+         *     (if any) has the configured free space; 503 otherwise. The stateless encoder checks only its model.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -492,6 +492,8 @@ export interface components {
                 store?: components["schemas"]["Check"];
                 queue?: components["schemas"]["Check"];
                 blobs?: components["schemas"]["Check"];
+                /** @description Free space on the local disk under the data dir (SQLite, file blobs), against the operator's threshold (`FACE_ENCODE_MIN_FREE_DISK_MB`); absent when no data is local. */
+                disk?: components["schemas"]["Check"];
             };
         };
         Check: {
@@ -516,7 +518,7 @@ export interface components {
          * @description The stable catalog of error codes.
          * @enum {string}
          */
-        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "unauthorized" | "rate_limited" | "validation_failed" | "not_found" | "service_unavailable" | "internal";
+        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "unauthorized" | "rate_limited" | "validation_failed" | "not_found" | "service_unavailable" | "storage_full" | "internal";
         /** @description An RFC 9457 problem. */
         Problem: {
             /** @description A URI naming the problem type. */
@@ -652,6 +654,20 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The server's storage is out of space (`storage_full`): a write failed with no space left on the
+         *     disk, database or bucket. Deleting sessions still works on a full disk (the server keeps a
+         *     reserve for it), and `GET /readyz` reports the `disk` check as not ok below the operator's
+         *     free-space threshold.
+         */
+        StorageFull: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The server is starting or shutting down (`service_unavailable`). */
         ServiceUnavailable: {
             headers: {
@@ -754,6 +770,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getSession: {
@@ -817,6 +834,7 @@ export interface operations {
             404: components["responses"]["SessionNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            507: components["responses"]["StorageFull"];
         };
     };
     listSessions: {
@@ -925,6 +943,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getImage: {

@@ -5,6 +5,7 @@ import type { ImageEvents } from '../../pipeline/image-events.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { JobQueue } from '../../queue/job-queue.js';
 import type { BlobStore } from '../../storage/blob-store.js';
+import type { DataDisk } from '../../storage/data-disk.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
 import type { AppMetrics } from '../metrics.js';
 import type { OpenApiDocument } from '../openapi-document.js';
@@ -19,6 +20,8 @@ export interface HandlerDeps {
   pipeline: Pipeline;
   metrics: AppMetrics;
   document: OpenApiDocument;
+  /** The local disk under the data (free-space check, delete reserve); null when all data is remote. */
+  disk: DataDisk | null;
   now: () => number;
 }
 
