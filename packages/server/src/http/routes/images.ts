@@ -5,6 +5,7 @@ import type { ImageRecord, SessionRecord } from '../../storage/records.js';
 import { checkDigests } from '../check-digests.js';
 import { receiveUpload, type ReceivedImage } from '../receive-upload.js';
 import { toApiImage } from '../to-api.js';
+import { waitSeconds } from '../wait-param.js';
 import { claimIdempotency, IDEMPOTENCY_TTL_MS } from '../upload-idempotency.js';
 import { uploadLimits, userOf, type HandlerDeps } from './handler-deps.js';
 import { sessionNotFound, tooManyImages } from './route-errors.js';
@@ -99,7 +100,7 @@ export function imageRoutes(d: HandlerDeps) {
     async uploadImage(request: UploadRequest, reply: FastifyReply) {
       const userId = userOf(request);
       const sessionId = request.params.session_id;
-      const wait = request.query.wait ?? 0;
+      const wait = waitSeconds(request);
       const idemKey = request.headers['idempotency-key'] as string | undefined;
       const session = await openSession(userId, sessionId, idemKey);
 
