@@ -633,7 +633,12 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The caller's rate limit is used up (`rate_limited`). */
+        /**
+         * @description The caller's rate limit is used up (`rate_limited`). Failed authentications are counted too, per
+         *     client address and before any credential is checked: past `FACE_ENCODE_AUTH_FAILURE_LIMIT` (20)
+         *     failures in a rate-limit window, every request from that address gets this 429, even with a
+         *     valid key, until the window ends (`Retry-After`).
+         */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -653,6 +658,17 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
+        };
+        /**
+         * @description The request did not arrive in time: headers within 10 s, the whole request within 60 s
+         *     (`FACE_ENCODE_REQUEST_TIMEOUT_MS`). Node's HTTP server answers it and closes the connection,
+         *     with no body (so no problem+json). Retry on a faster link, or send a smaller image.
+         */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
         };
         /**
          * @description The server's storage is out of space (`storage_full`): a write failed with no space left on the
@@ -763,6 +779,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -935,6 +952,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["SessionNotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyInFlight"];
             410: components["responses"]["SessionExpired"];
             413: components["responses"]["FileTooLarge"];
@@ -1021,6 +1039,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["FileTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
