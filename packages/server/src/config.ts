@@ -27,6 +27,8 @@ export interface ServerConfig {
   jwtIssuer: string | null;
   /** JWT mode: expected `aud`, when set. Env FACE_ENCODE_JWT_AUDIENCE. */
   jwtAudience: string | null;
+  /** JWT mode: tokens issued (`iat`) longer ago than this, in seconds, are refused. Default 86 400. Env FACE_ENCODE_JWT_MAX_AGE. */
+  jwtMaxAgeSeconds: number;
   /** Upload size limit in MiB. Default 8. Env FACE_ENCODE_MAX_FILE_MB. */
   maxFileMb: number;
   /** Decoded pixel limit; larger images are invalid_image. Default 40 000 000. */
@@ -125,6 +127,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   jwtSecret: null,
   jwtIssuer: null,
   jwtAudience: null,
+  jwtMaxAgeSeconds: 86_400,
   maxFileMb: 8,
   maxPixels: 40_000_000,
   maxJsonBytes: 65_536,
