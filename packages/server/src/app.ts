@@ -13,6 +13,7 @@ import type { ImageEvents } from './pipeline/image-events.js';
 import type { Pipeline } from './pipeline/pipeline.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { BlobStore } from './storage/blob-store.js';
+import type { DataDisk } from './storage/data-disk.js';
 import type { MetadataStore } from './storage/metadata-store.js';
 import type { CollectionStore } from './storage/collection-store.js';
 import type { KeyStore } from './storage/key-store.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The clock. Default Date.now. */
   now?: () => number;
+  /** The local disk under the data; null (the default) when none is local. */
+  disk?: DataDisk | null;
   /** A Redis client for rate-limit counters shared by every API process; null counts in this process. */
   rateLimitRedis?: Redis | null;
   /** Revocations that drop cached api keys (every API process's, with Redis); none: the cache TTL bounds a revoke. */
@@ -80,6 +83,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
       metrics,
       document,
       uploadTokens: new UploadTokens(config.uploadSecret),
+      disk: deps.disk ?? null,
       now: deps.now ?? Date.now,
       collections: collectionDeps(config, deps.collections),
     }),

@@ -42,6 +42,7 @@ interface StartFlags {
   threshold: number;
   jwksUrl?: string;
   jwtSecret?: string;
+  jwtMaxAge?: string;
   webhookAllowPrivate?: boolean;
   logLevel: string;
   encoder: ServerConfig['encoder'];
@@ -85,6 +86,12 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     jwtSecret: flags.jwtSecret ?? env.FACE_ENCODE_JWT_SECRET ?? null,
     jwtIssuer: env.FACE_ENCODE_JWT_ISSUER ?? null,
     jwtAudience: env.FACE_ENCODE_JWT_AUDIENCE ?? null,
+    jwtMaxAgeSeconds:
+      flags.jwtMaxAge !== undefined
+        ? int(flags.jwtMaxAge)
+        : env.FACE_ENCODE_JWT_MAX_AGE
+          ? int(env.FACE_ENCODE_JWT_MAX_AGE)
+          : DEFAULT_CONFIG.jwtMaxAgeSeconds,
     webhookAllowPrivate: flags.webhookAllowPrivate ?? envBool(env.FACE_ENCODE_WEBHOOK_ALLOW_PRIVATE) ?? false,
     rateLimitMax: env.FACE_ENCODE_RATE_LIMIT ? int(env.FACE_ENCODE_RATE_LIMIT) : DEFAULT_CONFIG.rateLimitMax,
     authFailureMax: env.FACE_ENCODE_AUTH_FAILURE_LIMIT
@@ -96,6 +103,12 @@ function configFrom(flags: Partial<StartFlags>): ServerConfig {
     uploadBufferMb: env.FACE_ENCODE_UPLOAD_BUFFER_MB
       ? int(env.FACE_ENCODE_UPLOAD_BUFFER_MB)
       : DEFAULT_CONFIG.uploadBufferMb,
+    minFreeDiskMb: env.FACE_ENCODE_MIN_FREE_DISK_MB
+      ? int(env.FACE_ENCODE_MIN_FREE_DISK_MB)
+      : DEFAULT_CONFIG.minFreeDiskMb,
+    diskReserveMb: env.FACE_ENCODE_DISK_RESERVE_MB
+      ? int(env.FACE_ENCODE_DISK_RESERVE_MB)
+      : DEFAULT_CONFIG.diskReserveMb,
     requestTimeoutMs: env.FACE_ENCODE_REQUEST_TIMEOUT_MS
       ? int(env.FACE_ENCODE_REQUEST_TIMEOUT_MS)
       : DEFAULT_CONFIG.requestTimeoutMs,
@@ -152,6 +165,20 @@ function masterKeysFromEnv(): Pick<ServerConfig, 'masterKey' | 'previousMasterKe
   }
   return { masterKey, previousMasterKeys };
 }
+/** The JWT options, shared by `start` and `encoder`. */
+const jwtOptions = {
+  jwksUrl: () => new Option('--jwks-url <url>', 'jwt auth: JWKS URL (env FACE_ENCODE_JWKS_URL)'),
+  secret: () =>
+    new Option(
+      '--jwt-secret <secret>',
+      'jwt auth: shared HS256 secret, at least 32 bytes (env FACE_ENCODE_JWT_SECRET)',
+    ),
+  maxAge: () =>
+    new Option(
+      '--jwt-max-age <seconds>',
+      'jwt auth: refuse tokens issued longer ago; default 86400 (env FACE_ENCODE_JWT_MAX_AGE)',
+    ),
+};
 
 const dataDirOption = () =>
   shown('--data-dir <dir>', 'where SQLite and blobs live (env FACE_ENCODE_DATA_DIR)', DEFAULT_CONFIG.dataDir);
@@ -281,8 +308,9 @@ withEngineOptions(program.command('start'))
       Number,
     ),
   )
-  .option('--jwks-url <url>', 'jwt auth: JWKS URL (env FACE_ENCODE_JWKS_URL)')
-  .option('--jwt-secret <secret>', 'jwt auth: shared HS256 secret (env FACE_ENCODE_JWT_SECRET)')
+  .addOption(jwtOptions.jwksUrl())
+  .addOption(jwtOptions.secret())
+  .addOption(jwtOptions.maxAge())
   .option('--webhook-allow-private', 'let webhooks reach private and loopback addresses')
   .addOption(
     shown('--log-level <level>', 'pino log level (env FACE_ENCODE_LOG_LEVEL)', DEFAULT_CONFIG.logLevel),
@@ -355,8 +383,9 @@ program
     ]),
   )
   .option('--cors-origin <origin...>', 'allowed CORS origins, or * (env FACE_ENCODE_CORS_ORIGINS)')
-  .option('--jwks-url <url>', 'jwt auth: JWKS URL (env FACE_ENCODE_JWKS_URL)')
-  .option('--jwt-secret <secret>', 'jwt auth: shared HS256 secret (env FACE_ENCODE_JWT_SECRET)')
+  .addOption(jwtOptions.jwksUrl())
+  .addOption(jwtOptions.secret())
+  .addOption(jwtOptions.maxAge())
   .option('--log-level <level>', 'pino log level (env FACE_ENCODE_LOG_LEVEL)')
   .addHelpText(
     'after',

@@ -27,12 +27,18 @@ export interface ServerConfig {
   jwtIssuer: string | null;
   /** JWT mode: expected `aud`, when set. Env FACE_ENCODE_JWT_AUDIENCE. */
   jwtAudience: string | null;
+  /** JWT mode: tokens issued (`iat`) longer ago than this, in seconds, are refused. Default 86 400. Env FACE_ENCODE_JWT_MAX_AGE. */
+  jwtMaxAgeSeconds: number;
   /** Upload size limit in MiB. Default 8. Env FACE_ENCODE_MAX_FILE_MB. */
   maxFileMb: number;
   /** Decoded pixel limit; larger images are invalid_image. Default 40 000 000. */
   maxPixels: number;
   /** Upload bodies buffered at once per process, in MiB; past it uploads get 503 with Retry-After. Default 256. Env FACE_ENCODE_UPLOAD_BUFFER_MB. */
   uploadBufferMb: number;
+  /** Free MiB on the data dir's disk below which /readyz says not ready. Default 64. Env FACE_ENCODE_MIN_FREE_DISK_MB. */
+  minFreeDiskMb: number;
+  /** MiB kept in `<data-dir>/space-reserve`, given up so deletes still run on a full disk. Default 16; 0 keeps none. Env FACE_ENCODE_DISK_RESERVE_MB. */
+  diskReserveMb: number;
   /** Uploads decoded and re-encoded at once per process. Default: CPU count. */
   uploadDecodes: number;
   /** JSON body limit in bytes. Default 65536. */
@@ -135,10 +141,13 @@ export const DEFAULT_CONFIG: ServerConfig = {
   jwtSecret: null,
   jwtIssuer: null,
   jwtAudience: null,
+  jwtMaxAgeSeconds: 86_400,
   maxFileMb: 8,
   maxPixels: 40_000_000,
   maxJsonBytes: 65_536,
   uploadBufferMb: 256,
+  minFreeDiskMb: 64,
+  diskReserveMb: 16,
   uploadDecodes: availableParallelism(),
   workers: availableParallelism(),
   keepImages: false,

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { LocalKeyRevocations, type KeyRevocations } from './auth/key-revocations.js';
 import { RedisKeyRevocations } from './auth/redis-key-revocations.js';
@@ -47,6 +47,8 @@ export interface Engines {
   rateLimitRedis: Redis | null;
   /** Api-key revocations: over Redis pub/sub when configured (every process drops the key), else in this process. */
   keyRevocations: KeyRevocations;
+  /** Local folders the data lives in (SQLite's, file blobs'), for the disk-space check. */
+  localDirs: string[];
   /** What was picked, for the start-up log line. */
   kinds: { database: 'sqlite' | 'postgres'; queue: 'sqlite' | 'bullmq'; blobs: 'file' | 's3' };
   /** Applies pending database migrations (SQLite's run when the file opens, so this is a no-op there). */
@@ -91,6 +93,9 @@ export async function openEngines(config: ServerConfig): Promise<Engines> {
       },
       rateLimitRedis: redis?.rateLimit ?? null,
       keyRevocations: redis?.keyRevocations ?? new LocalKeyRevocations(),
+      localDirs: [
+        ...new Set([...(databaseKind === 'sqlite' ? [dirname(sqlitePath(config))] : []), ...blobs.dirs]),
+      ],
       kinds: { database: databaseKind, queue: redis ? 'bullmq' : 'sqlite', blobs: blobs.kind },
       migrate: db.migrate,
       close: () => closeAll(opened),
@@ -222,10 +227,12 @@ function redisConnection(url: string) {
   };
 }
 
-async function openBlobs(config: ServerConfig): Promise<Part<BlobStore> & { kind: 'file' | 's3' }> {
+async function openBlobs(
+  config: ServerConfig,
+): Promise<Part<BlobStore> & { kind: 'file' | 's3'; dirs: string[] }> {
   if (config.blobUrl === null) {
     const store = new FsBlobStore({ dir: join(config.dataDir, 'blobs') });
-    return { value: store, kind: 'file', close: () => store.close() };
+    return { value: store, kind: 'file', dirs: [config.dataDir], close: () => store.close() };
   }
   let location: BlobLocation;
   try {
@@ -235,7 +242,7 @@ async function openBlobs(config: ServerConfig): Promise<Part<BlobStore> & { kind
   }
   if (location.kind === 'file') {
     const store = new FsBlobStore({ dir: location.dir });
-    return { value: store, kind: 'file', close: () => store.close() };
+    return { value: store, kind: 'file', dirs: [location.dir], close: () => store.close() };
   }
   const store = new S3BlobStore({
     bucket: location.bucket,
@@ -245,5 +252,5 @@ async function openBlobs(config: ServerConfig): Promise<Part<BlobStore> & { kind
     // Unset means the store's default (path-style whenever an endpoint is given).
     forcePathStyle: config.s3ForcePathStyle ? true : undefined,
   });
-  return { value: store, kind: 's3', close: () => store.close() };
+  return { value: store, kind: 's3', dirs: [], close: () => store.close() };
 }

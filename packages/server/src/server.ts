@@ -9,6 +9,7 @@ import { openEngines, type Engines } from './engines.js';
 import { createMetrics } from './http/metrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { SqliteJobQueue } from './queue/sqlite-job-queue.js';
+import { DataDisk } from './storage/data-disk.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import { openSqliteDatabase, type SqliteDatabase } from './storage/sqlite-database.js';
 import type { MetadataStore } from './storage/metadata-store.js';
@@ -84,8 +85,17 @@ export async function startServer(
     metrics: metrics.pipeline,
     now: options.now,
   });
+  const disk =
+    engines.localDirs.length > 0
+      ? new DataDisk({
+          dirs: engines.localDirs,
+          minFreeBytes: config.minFreeDiskMb * 2 ** 20,
+          reserveBytes: config.diskReserveMb * 2 ** 20,
+        })
+      : null;
   let app: FastifyInstance | undefined;
   try {
+    await disk?.ensureReserve();
     app = await buildApp(config, {
       store,
       blobs,
@@ -96,6 +106,7 @@ export async function startServer(
       logger,
       rateLimitRedis: engines.rateLimitRedis,
       keyRevocations: engines.keyRevocations,
+      disk,
       now: options.now,
       collections: engines.collections,
     });

@@ -449,8 +449,8 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when the model is loaded and the store, queue and blob storage answer; 503 otherwise. The
-         *     stateless encoder checks only its model.
+         * @description 200 when the model is loaded, the store, queue and blob storage answer and the local data disk
+         *     (if any) has the configured free space; 503 otherwise. The stateless encoder checks only its model.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -797,6 +797,8 @@ export interface components {
                 store?: components["schemas"]["Check"];
                 queue?: components["schemas"]["Check"];
                 blobs?: components["schemas"]["Check"];
+                /** @description Free space on the local disk under the data dir (SQLite, file blobs), against the operator's threshold (`FACE_ENCODE_MIN_FREE_DISK_MB`); absent when no data is local. */
+                disk?: components["schemas"]["Check"];
             };
         };
         Check: {
@@ -821,7 +823,7 @@ export interface components {
          * @description The stable catalog of error codes.
          * @enum {string}
          */
-        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "upload_missing" | "upload_completed" | "upload_expired" | "upload_url_invalid" | "unauthorized" | "rate_limited" | "validation_failed" | "collection_not_found" | "collection_face_not_found" | "collection_full" | "session_not_completed" | "no_face" | "model_mismatch" | "collections_unavailable" | "not_found" | "service_unavailable" | "internal";
+        ErrorCode: "too_many_images" | "session_not_found" | "image_not_found" | "session_expired" | "file_too_large" | "body_too_large" | "unsupported_media_type" | "invalid_image" | "too_many_faces" | "encoding_failed" | "digest_mismatch" | "idempotency_conflict" | "upload_missing" | "upload_completed" | "upload_expired" | "upload_url_invalid" | "unauthorized" | "rate_limited" | "validation_failed" | "collection_not_found" | "collection_face_not_found" | "collection_full" | "session_not_completed" | "no_face" | "model_mismatch" | "collections_unavailable" | "not_found" | "service_unavailable" | "storage_full" | "internal";
         /** @description An RFC 9457 problem. */
         Problem: {
             /** @description A URI naming the problem type. */
@@ -1002,7 +1004,12 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The caller's rate limit is used up (`rate_limited`). */
+        /**
+         * @description The caller's rate limit is used up (`rate_limited`). Failed authentications are counted too, per
+         *     client address and before any credential is checked: past `FACE_ENCODE_AUTH_FAILURE_LIMIT` (20)
+         *     failures in a rate-limit window, every request from that address gets this 429, even with a
+         *     valid key, until the window ends (`Retry-After`).
+         */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1016,6 +1023,31 @@ export interface components {
         };
         /** @description An unexpected server error (`internal`). */
         InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request did not arrive in time: headers within 10 s, the whole request within 60 s
+         *     (`FACE_ENCODE_REQUEST_TIMEOUT_MS`). Node's HTTP server answers it and closes the connection,
+         *     with no body (so no problem+json). Retry on a faster link, or send a smaller image.
+         */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /**
+         * @description The server's storage is out of space (`storage_full`): a write failed with no space left on the
+         *     disk, database or bucket. Deleting sessions still works on a full disk (the server keeps a
+         *     reserve for it), and `GET /readyz` reports the `disk` check as not ok below the operator's
+         *     free-space threshold.
+         */
+        StorageFull: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1173,6 +1205,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1180,6 +1213,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getSession: {
@@ -1243,6 +1277,7 @@ export interface operations {
             404: components["responses"]["SessionNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            507: components["responses"]["StorageFull"];
         };
     };
     listSessions: {
@@ -1343,6 +1378,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["SessionNotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyInFlight"];
             410: components["responses"]["SessionExpired"];
             413: components["responses"]["FileTooLarge"];
@@ -1351,6 +1387,7 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+            507: components["responses"]["StorageFull"];
         };
     };
     getImage: {
@@ -1589,6 +1626,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["FileTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

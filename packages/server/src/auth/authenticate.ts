@@ -46,10 +46,14 @@ export async function createAuthenticator(
     };
   }
   if (config.auth === 'jwt') {
+    const JWT_CLOCK_SKEW_S = 30;
     let key: JWTVerifyGetKey | Uint8Array;
     if (config.jwksUrl) key = createRemoteJWKSet(new URL(config.jwksUrl));
-    else if (config.jwtSecret) key = new TextEncoder().encode(config.jwtSecret);
-    else throw new Error('JWT auth needs a JWKS URL or a shared secret.');
+    else if (config.jwtSecret) {
+      key = new TextEncoder().encode(config.jwtSecret);
+      // HS256 is only as strong as its secret (RFC 7518 §3.2: at least the hash size).
+      if (key.byteLength < 32) throw new Error('--jwt-secret must be at least 32 bytes (HS256).');
+    } else throw new Error('JWT auth needs a JWKS URL or a shared secret.');
     return async (request) => {
       const token = bearer(request);
       if (!token) throw unauthorized('Send Authorization: Bearer <JWT>.');
@@ -57,6 +61,11 @@ export async function createAuthenticator(
         const { payload } = await jwtVerify(token, key as Uint8Array, {
           issuer: config.jwtIssuer ?? undefined,
           audience: config.jwtAudience ?? undefined,
+          // A token must expire, and is refused past the max age however far its exp is; clocks
+          // may differ by the tolerance (an iat a little in the future passes).
+          requiredClaims: ['exp'],
+          maxTokenAge: config.jwtMaxAgeSeconds,
+          clockTolerance: JWT_CLOCK_SKEW_S,
         });
         if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Error('no usable sub');
         return payload.sub;

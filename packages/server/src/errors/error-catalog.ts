@@ -32,6 +32,7 @@ export const ERROR_CATALOG = {
   collections_unavailable: { status: 503, title: 'Collections unavailable' },
   not_found: { status: 404, title: 'Not found' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
+  storage_full: { status: 507, title: 'Insufficient storage' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -10,8 +10,20 @@ import { ApiError } from '../errors/error-catalog.js';
 const GRACE_MS = 2_000;
 const POLL_MS = 250;
 
+/** The client closed its connection before its body had arrived. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
+  readonly code = 'ECONNRESET';
+  constructor() {
+    super('aborted');
+  }
+}
+
 export interface BodyStall {
-  /** Rejects with a 400 when the body is complete and its parts are not. Never resolves. */
+  /**
+   * Rejects with a 400 when the body is complete and its parts are not, or with ClientGoneError when
+   * the client hangs up first (else the read would wait for bytes that never come). Never resolves.
+   */
   promise: Promise<never>;
   cancel(): void;
 }
@@ -19,7 +31,12 @@ export interface BodyStall {
 export function whenBodyStalls(raw: IncomingMessage): BodyStall {
   let completeFor = 0;
   let timer: NodeJS.Timeout | undefined;
+  let onClose: (() => void) | undefined;
   const promise = new Promise<never>((_resolve, reject) => {
+    onClose = () => {
+      if (!raw.complete) reject(new ClientGoneError());
+    };
+    raw.once('close', onClose);
     timer = setInterval(() => {
       completeFor = raw.complete ? completeFor + POLL_MS : 0;
       if (completeFor < GRACE_MS) return;
@@ -34,5 +51,11 @@ export function whenBodyStalls(raw: IncomingMessage): BodyStall {
     timer.unref();
   });
   promise.catch(() => {});
-  return { promise, cancel: () => clearInterval(timer) };
+  return {
+    promise,
+    cancel: () => {
+      clearInterval(timer);
+      if (onClose) raw.off('close', onClose);
+    },
+  };
 }

@@ -92,10 +92,28 @@ function createFastify(config: ServerConfig, logger: Logger | undefined) {
   }) as unknown as FastifyInstance;
 }
 
+const CLIENT_GONE = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** Whether `error` comes from the client closing its connection before the request was read. */
+function clientWentAway(request: FastifyRequest, error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    request.raw.destroyed ||
+    request.raw.socket?.destroyed === true ||
+    CLIENT_GONE.has(String(e.code)) ||
+    e.message === 'aborted' ||
+    e.message === 'Premature close'
+  );
+}
+
 function handleErrors(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A client that hung up mid-upload is no server fault: one info line, no stack, and the answer
+    // goes nowhere anyway.
+    if (apiError.status >= 500 && clientWentAway(request, error)) {
+      request.log.info({ reason: (error as Error).message }, 'client disconnected');
+    } else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(request, reply, apiError);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, ERROR_CATALOG, type ErrorCode } from '../errors/error-catalog.js';
+import { isStorageFull } from '../errors/storage-full.js';
 
 export interface ProblemBody {
   type: string;
@@ -63,6 +64,12 @@ export function toApiError(error: unknown): ApiError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ApiError('validation_failed', 'The JSON body is invalid.');
+  }
+  if (isStorageFull(error)) {
+    return new ApiError(
+      'storage_full',
+      'The server is out of storage space. Delete sessions you no longer need, or retry later.',
+    );
   }
   if (e.statusCode === 429) return new ApiError('rate_limited', e.message || 'Rate limit exceeded.');
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

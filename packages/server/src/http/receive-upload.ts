@@ -7,7 +7,7 @@ import { shapeProblem } from '../encoder/image-shape.js';
 import { ApiError } from '../errors/error-catalog.js';
 import { sanitizeImageName } from './image-name.js';
 import { checkMultipartBoundary, malformedMultipart } from './multipart-boundary.js';
-import { whenBodyStalls } from './body-stall.js';
+import { ClientGoneError, whenBodyStalls } from './body-stall.js';
 import { holdUntilDone } from './upload-gate.js';
 import { ACCEPTED_IMAGE_TYPES, sniffImageType, type ImageContentType } from './image-type.js';
 
@@ -113,7 +113,8 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
           raw = await readFilePart(part.file, o.maxFileBytes);
         } else if (o.withName && part.fieldname === 'image_name') {
           const value = String(part.value ?? '');
-          if (value.length > 255)
+          // Characters (code points), as the spec counts them, not UTF-16 units.
+          if ([...value].length > 255)
             throw new ApiError('validation_failed', 'image_name must be at most 255 characters.');
           imageName = sanitizeImageName(value);
         } else {
@@ -131,7 +132,8 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
     if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new ApiError('file_too_large', `The file is over the ${o.maxFileBytes / 2 ** 20} MiB limit.`);
     }
-    if (error instanceof ApiError || (error as { statusCode?: number }).statusCode) throw error;
+    if (error instanceof ApiError || error instanceof ClientGoneError) throw error;
+    if ((error as { statusCode?: number }).statusCode) throw error;
     // busboy's own parse errors (no boundary, truncated, garbage, bare LF) are the client's.
     throw malformedMultipart(error);
   } finally {

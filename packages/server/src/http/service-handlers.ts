@@ -1,4 +1,5 @@
 import { collectionRoutes } from './routes/collections.js';
+import type { DataDisk } from '../storage/data-disk.js';
 import { imageRoutes } from './routes/images.js';
 import type { HandlerDeps } from './routes/handler-deps.js';
 import { operationRoutes } from './routes/operations.js';
@@ -26,6 +27,7 @@ export function createServiceHandlers(d: HandlerDeps) {
         store: () => d.store.ping(),
         queue: () => d.queue.ping(),
         blobs: () => d.blobs.ping(),
+        ...(d.disk ? { disk: () => (d.disk as DataDisk).check() } : {}),
       },
     }),
   };

@@ -105,6 +105,10 @@ export class Pipeline {
   }
 
   async start(): Promise<void> {
+    // Temp files of writes a crash cut short; one younger than a request may be another process's.
+    await this.#o.blobs
+      .sweepTemp(this.#o.config.requestTimeoutMs)
+      .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'temp file sweep failed'));
     if (this.#pool) await this.#pool.start();
     this.#runner?.start();
     this.#ready = true;

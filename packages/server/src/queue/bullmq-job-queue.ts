@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { JobQueue, LeasedJob, NewJob, QueueDepth } from './job-queue.js';
 
 export interface BullmqJobQueueOptions {
@@ -28,6 +29,24 @@ interface JobData {
   released?: number;
 }
 
+/** BullMQ's highest priority number (its lowest priority). */
+const MAX_PRIORITY = 2 ** 21 - 1;
+
+/**
+ * The oldest `timestamp` among the jobs in the wait list and the prioritized set, in one round trip.
+ * KEYS: wait, prioritized; ARGV: the job key prefix (`<prefix>:<queue>:`).
+ */
+const OLDEST_WAITING = `
+local oldest = false
+local function see(id)
+  local ts = tonumber(redis.call('HGET', ARGV[1] .. id, 'timestamp'))
+  if ts and (not oldest or ts < oldest) then oldest = ts end
+end
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do see(id) end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do see(id) end
+return oldest and tostring(oldest) or false
+`;
+
 /**
  * The job queue on BullMQ (Redis). Workers fetch jobs manually (BullMQ's "manually processing
  * jobs" pattern), so BullMQ's lock is the visibility timeout and the runner keeps its own retry
@@ -35,6 +54,10 @@ interface JobData {
  * is the DLQ). A stalled job (its worker died) is put back by BullMQ's stalled checker, which runs
  * every `stalledIntervalMs`, so redelivery takes up to about two intervals after the lock expires.
  * The job id is the image id, so publishing an outbox entry twice adds one job.
+ *
+ * Fair between users: each job's BullMQ priority is its place in its own user's line (a Redis hash
+ * counts each user's unfinished jobs), so users take turns, and one user's burst of 40 delays
+ * another user's single job by about one job instead of forty.
  */
 export class BullmqJobQueue implements JobQueue {
   readonly #queue: Queue<JobData>;
@@ -42,10 +65,20 @@ export class BullmqJobQueue implements JobQueue {
   /** Live leases of this process: BullMQ's lock calls need the Job object. */
   readonly #leases = new Map<string, Job<JobData>>();
   #stalledCheck: Promise<void> | null = null;
+  /** `<prefix>:<queue>:`, BullMQ's key prefix of this queue. */
+  readonly #keys: string;
+  /** Our own connection, for the per-user line counts and the oldest-waiting scan. */
+  readonly #redis: Redis;
 
   constructor(options: BullmqJobQueueOptions) {
     const name = options.queueName ?? 'encode';
     const prefix = options.prefix ?? 'face-encode';
+    this.#keys = `${prefix}:${name}:`;
+    this.#redis =
+      options.connection instanceof Redis
+        ? options.connection.duplicate()
+        : new Redis(options.connection as RedisOptions);
+    this.#redis.on('error', () => {});
     this.#queue = new Queue<JobData>(name, {
       connection: options.connection,
       prefix,
@@ -72,7 +105,28 @@ export class BullmqJobQueue implements JobQueue {
   }
 
   async enqueue(job: NewJob): Promise<void> {
-    await this.#queue.add('encode', { ...job }, { jobId: job.imageId, timestamp: job.createdAt });
+    // A job published twice keeps its place (and is counted once).
+    if (await this.#queue.getJob(job.imageId)) return;
+    const place = await this.#line(job.userId, 1);
+    await this.#queue.add(
+      'encode',
+      { ...job },
+      { jobId: job.imageId, timestamp: job.createdAt, priority: Math.min(Math.max(place, 1), MAX_PRIORITY) },
+    );
+  }
+
+  /** Moves `userId`'s count of unfinished jobs by `by` and returns it. */
+  async #line(userId: string, by: number): Promise<number> {
+    const client = this.#redis;
+    const key = `${this.#keys}fair-lines`;
+    const count = await client.hincrby(key, userId, by);
+    if (count <= 0) await client.hdel(key, userId);
+    return count;
+  }
+
+  /** A job left the queue for good (done, dead-lettered or removed): its user's line is one shorter. */
+  async #leftQueue(job: Job<JobData>): Promise<void> {
+    if (job.data.userId !== undefined) await this.#line(job.data.userId, -1).catch(() => 0);
   }
 
   async lease(workerId: string, leaseMs: number): Promise<LeasedJob | null> {
@@ -102,8 +156,13 @@ export class BullmqJobQueue implements JobQueue {
 
   async complete(job: LeasedJob): Promise<void> {
     const leased = this.#take(job);
+    if (!leased) return;
     // A stale lease (the job went to another worker) is refused by BullMQ; nothing to do then.
-    await leased?.moveToCompleted(null, job.leaseToken, false).catch(() => {});
+    const done = await leased.moveToCompleted(null, job.leaseToken, false).then(
+      () => true,
+      () => false,
+    );
+    if (done) await this.#leftQueue(leased);
   }
 
   async fail(job: LeasedJob, reason: string, retryAt: number | null): Promise<'retry' | 'dead'> {
@@ -115,6 +174,7 @@ export class BullmqJobQueue implements JobQueue {
         return 'retry';
       }
       await leased.moveToFailed(new Error(reason), job.leaseToken, false);
+      await this.#leftQueue(leased);
       return 'dead';
     } catch {
       // The lock was lost: the job belongs to another worker now.
@@ -138,17 +198,32 @@ export class BullmqJobQueue implements JobQueue {
    * which finds its image gone and completes it without writing anything.
    */
   async removeForImages(imageIds: string[]): Promise<void> {
-    await Promise.all(imageIds.map((id) => this.#queue.remove(id).catch(() => 0)));
+    await Promise.all(
+      imageIds.map(async (id) => {
+        const job = await this.#queue.getJob(id);
+        if (!job) return;
+        // A dead job has left its user's line already.
+        const counted = !(await job.isFailed());
+        const removed = await this.#queue.remove(id).catch(() => 0);
+        if (removed && counted) await this.#leftQueue(job);
+      }),
+    );
   }
 
   async depth(): Promise<QueueDepth> {
     const counts = await this.#queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'failed');
-    const [oldest] = await this.#queue.getWaiting(0, 0);
+    const oldest = (await this.#redis.eval(
+      OLDEST_WAITING,
+      2,
+      `${this.#keys}wait`,
+      `${this.#keys}prioritized`,
+      this.#keys,
+    )) as string | null;
     return {
       waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
       active: counts.active ?? 0,
       dead: counts.failed ?? 0,
-      oldestWaitingAt: oldest?.data.createdAt ?? null,
+      oldestWaitingAt: oldest === null ? null : Number(oldest),
     };
   }
 
@@ -167,5 +242,6 @@ export class BullmqJobQueue implements JobQueue {
     await this.#worker.close();
     await this.#queue.close();
     await this.#stalledCheck?.catch(() => {});
+    this.#redis.disconnect();
   }
 }

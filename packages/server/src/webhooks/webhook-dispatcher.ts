@@ -19,6 +19,10 @@ export interface WebhookDispatcherOptions {
   timeoutMs?: number;
   /** How often to look for due deliveries, in ms. Default 1000. */
   intervalMs?: number;
+  /** Deliveries in flight at once, over all destinations. Default 32. */
+  concurrency?: number;
+  /** Deliveries in flight at once to one destination (scheme, host and port). Default 4. */
+  perDestination?: number;
   /** Retry delays. Default base 2000 ms, max 300 000 ms. */
   backoff?: { baseMs: number; maxMs: number };
   /** The session's secret, looked up at send time. */
@@ -33,34 +37,83 @@ export interface WebhookDispatcherOptions {
 export class WebhookDispatcher {
   readonly #o: WebhookDispatcherOptions;
   #timer: NodeJS.Timeout | null = null;
-  #busy: Promise<void> | null = null;
+  #claiming: Promise<void> | null = null;
+  #claimAgain = false;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #perDestination = new Map<string, number>();
 
   constructor(options: WebhookDispatcherOptions) {
     this.#o = options;
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => void this.runOnce(), this.#o.intervalMs ?? 1000);
+    this.#timer ??= setInterval(() => void this.#claim(), this.#o.intervalMs ?? 1000);
     this.#timer.unref();
   }
 
-  /** Sends every due delivery once. */
-  runOnce(): Promise<void> {
-    this.#busy ??= (async () => {
+  /** Claims every due delivery there is room for and resolves once those have been sent once. */
+  async runOnce(): Promise<void> {
+    const before = new Set(this.#inFlight);
+    await this.#claim();
+    await Promise.all([...this.#inFlight].filter((d) => !before.has(d)));
+  }
+
+  /**
+   * Claims due deliveries and starts them without waiting, so one hanging receiver holds up only its
+   * own slot: the next tick claims again while it hangs. A claim already running is asked to go again.
+   */
+  #claim(): Promise<void> {
+    if (this.#claiming) {
+      this.#claimAgain = true;
+      return this.#claiming;
+    }
+    this.#claiming = (async () => {
       try {
-        const now = (this.#o.now ?? Date.now)();
-        // Claimed for longer than one attempt can take, so no other process sends them meanwhile;
-        // sent concurrently, so one hanging receiver does not hold up the others.
-        const lease = 2 * (this.#o.timeoutMs ?? 10_000) + 5000;
-        const due = await this.#o.store.claimDueWebhooks(now, 20, lease);
-        await Promise.all(due.map((hook) => this.#deliver(hook)));
+        do {
+          this.#claimAgain = false;
+          await this.#claimBatch();
+        } while (this.#claimAgain);
       } catch (error) {
         this.#o.logger.error({ err: error }, 'webhook dispatch failed');
       } finally {
-        this.#busy = null;
+        this.#claiming = null;
       }
     })();
-    return this.#busy;
+    return this.#claiming;
+  }
+
+  async #claimBatch(): Promise<void> {
+    const room = (this.#o.concurrency ?? 32) - this.#inFlight.size;
+    if (room <= 0) return;
+    const now = (this.#o.now ?? Date.now)();
+    // Claimed for longer than one attempt can take, so no other process sends them meanwhile.
+    const lease = 2 * (this.#o.timeoutMs ?? 10_000) + 5000;
+    const due = await this.#o.store.claimDueWebhooks(now, room, lease);
+    const limit = this.#o.perDestination ?? 4;
+    for (const hook of due) {
+      const destination = destinationOf(hook.url);
+      const open = this.#perDestination.get(destination) ?? 0;
+      if (open >= limit) {
+        // Its destination is busy: hand it back, due again at the next tick, and not counted as an
+        // attempt. Deliveries that fell due meanwhile sort before it, so a backlog does not crowd them.
+        await this.#o.store.updateWebhook(hook.eventId, {
+          nextAttemptAt: now + (this.#o.intervalMs ?? 1000),
+        });
+        continue;
+      }
+      this.#perDestination.set(destination, open + 1);
+      const delivery: Promise<void> = this.#deliver(hook)
+        .catch((error: unknown) => this.#o.logger.error({ err: error }, 'webhook delivery failed'))
+        .finally(() => {
+          this.#inFlight.delete(delivery);
+          const left = (this.#perDestination.get(destination) ?? 1) - 1;
+          if (left > 0) this.#perDestination.set(destination, left);
+          else this.#perDestination.delete(destination);
+          // A slot is free: look for the next due delivery now rather than at the next tick.
+          if (this.#timer) void this.#claim();
+        });
+      this.#inFlight.add(delivery);
+    }
   }
 
   async #deliver(hook: WebhookRecord): Promise<void> {
@@ -135,6 +188,16 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    await this.#busy;
+    await this.#claiming;
+    await Promise.all(this.#inFlight);
+  }
+}
+
+/** Where a delivery goes, for the per-destination limit: the URL's scheme, host and port. */
+function destinationOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }

@@ -63,11 +63,9 @@ describe('jwt auth with a shared secret', () => {
   });
   afterAll(() => server.dispose());
 
-  const token = (claims: { sub?: string; iss?: string; exp?: string }, key = secret) => {
-    let jwt = new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuedAt()
-      .setExpirationTime(claims.exp ?? '5m');
+  const token = (claims: { sub?: string; iss?: string; exp?: string | null; iat?: number }, key = secret) => {
+    let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(claims.iat);
+    if (claims.exp !== null) jwt = jwt.setExpirationTime(claims.exp ?? '5m');
     if (claims.sub) jwt = jwt.setSubject(claims.sub);
     jwt = jwt.setIssuer(claims.iss ?? 'https://id.example');
     return jwt.sign(new TextEncoder().encode(key));
@@ -78,11 +76,26 @@ describe('jwt auth with a shared secret', () => {
     expect(res.status).toBe(200);
   });
 
+  it('allows a little clock skew on iat', async () => {
+    const key = await token({ sub: 'erin', iat: Math.floor(Date.now() / 1000) + 10 });
+    expect((await server.call('/v1/sessions', { key })).status).toBe(200);
+  });
+
+  it('refuses to start with a shared secret under 32 bytes', async () => {
+    await expect(startTestServer({ auth: 'jwt', jwtSecret: 'x' })).rejects.toThrow(/at least 32 bytes/);
+  });
+
   it.each([
     ['a wrong signature', () => token({ sub: 'erin' }, 'another-secret-of-enough-length-for-hs256')],
     ['a wrong issuer', () => token({ sub: 'erin', iss: 'https://evil.example' })],
     ['no sub', () => token({})],
     ['an expired token', () => token({ sub: 'erin', exp: '-1m' })],
+    ['a token without exp', () => token({ sub: 'erin', exp: null })],
+    ['an iat beyond the clock skew', () => token({ sub: 'erin', iat: Math.floor(Date.now() / 1000) + 300 })],
+    [
+      'a token older than the max age',
+      () => token({ sub: 'erin', iat: Math.floor(Date.now() / 1000) - 2 * 86_400, exp: '5m' }),
+    ],
   ])('refuses %s', async (_name, make) => {
     expect((await server.call('/v1/sessions', { key: await make() })).status).toBe(401);
   });

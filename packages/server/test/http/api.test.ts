@@ -205,6 +205,18 @@ describe('request bodies', () => {
 });
 
 describe('uploads', () => {
+  it('counts image_name in characters, as the spec does, not UTF-16 units', async () => {
+    const s = await createSession();
+    const longest = '😀'.repeat(255); // 255 characters, 510 UTF-16 units
+    const res = await upload(s.session_id, jpeg, { name: longest });
+    expect(res.status).toBe(201);
+    const image = await json(res);
+    expectSchema('Image', image);
+    expect(image.image_name).toBe(longest);
+    const tooLong = await upload(s.session_id, jpeg, { name: `${longest}😀` });
+    expectProblem(await json(tooLong), 400, 'validation_failed');
+  });
+
   it('accepts a JPEG, records its sha256 and sanitizes the name', async () => {
     const s = await createSession();
     const res = await upload(s.session_id, jpeg, { name: '../../etc/pass\u0000wd\u202e.jpg' });

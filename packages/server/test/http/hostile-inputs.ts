@@ -223,6 +223,24 @@ export async function hostileCases(): Promise<HostileCase[]> {
       status: 400,
       code: 'validation_failed',
     },
+    ...['0x10', 'Infinity', '1e1', '+5', ' 5', '5.0', ''].map((value) => ({
+      name: `wait=${JSON.stringify(value)} (not a plain decimal integer)`,
+      request: (s: string) => post(`/v1/image/${s}?wait=${encodeURIComponent(value)}`, form(jpeg)),
+      status: 400,
+      code: 'validation_failed',
+    })),
+    {
+      name: 'wait[]=1 (an array)',
+      request: (s: string) => post(`/v1/image/${s}?wait[]=1`, form(jpeg)),
+      status: 400,
+      code: 'validation_failed',
+    },
+    {
+      name: 'wait twice',
+      request: (s: string) => post(`/v1/image/${s}?wait=1&wait=2`, form(jpeg)),
+      status: 400,
+      code: 'validation_failed',
+    },
     {
       name: 'bad UUID in the path',
       request: () => post('/v1/image/not-a-uuid', form(jpeg)),

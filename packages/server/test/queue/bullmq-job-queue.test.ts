@@ -102,4 +102,33 @@ describe('BullmqJobQueue specifics', () => {
       await deleteKeys(`${prefix}:*`);
     }
   });
+
+  it("counts each user's unfinished jobs for fair turns, and forgets them once done, dead or removed", async () => {
+    const { queue, prefix } = openQueue();
+    const lines = () => redis.hgetall(`${prefix}:encode:fair-lines`);
+    try {
+      const job = (imageId: string) => ({
+        imageId,
+        sessionId: 's',
+        userId: 'u',
+        maxAttempts: 1,
+        createdAt: Date.now(),
+      });
+      await queue.enqueue(job('done'));
+      await queue.enqueue(job('done'));
+      await queue.enqueue(job('dead'));
+      await queue.enqueue(job('removed'));
+      expect(await lines()).toEqual({ u: '3' });
+      const done = await queue.lease('w', 60_000);
+      const dead = await queue.lease('w', 60_000);
+      if (!done || !dead) throw new Error('expected two jobs');
+      await queue.complete(done);
+      await queue.fail(dead, 'gave up', null);
+      await queue.removeForImages(['removed', 'dead']);
+      expect(await lines()).toEqual({});
+    } finally {
+      await queue.close();
+      await deleteKeys(`${prefix}:*`);
+    }
+  });
 });

@@ -47,11 +47,11 @@ export function jobQueueConformance(
     });
 
     /** Publishes a job as the relay does; each is recorded later than the one before. */
-    async function enqueue(opts: { maxAttempts?: number } = {}): Promise<NewJob> {
+    async function enqueue(opts: { maxAttempts?: number; userId?: string } = {}): Promise<NewJob> {
       const job: NewJob = {
         imageId: randomUUID(),
         sessionId,
-        userId: 'user-a',
+        userId: opts.userId ?? 'user-a',
         maxAttempts: opts.maxAttempts ?? 3,
         createdAt: (clock += 10),
       };
@@ -104,6 +104,22 @@ export function jobQueueConformance(
       for (let i = 0; i < 3; i++) order.push((await leaseOrThrow()).imageId);
       expect(order).toEqual([first.imageId, second.imageId, third.imageId]);
       expect((await queue.depth()).oldestWaitingAt).toBeNull();
+    });
+
+    it("serves users in turn: one user's burst of 40 delays another's single job by at most a few", async () => {
+      for (let i = 0; i < 40; i++) await enqueue({ userId: 'user-burst' });
+      const single = await enqueue({ userId: 'user-single' });
+      const order: string[] = [];
+      // Two workers, as the server runs them: each leases, and completes before leasing again.
+      const held = [await queue.lease('w1', 60_000), await queue.lease('w2', 60_000)];
+      for (let job = held.shift(); job; job = held.shift()) {
+        order.push(job.imageId);
+        await queue.complete(job);
+        held.push(await queue.lease('w1', 60_000));
+      }
+      expect(order).toHaveLength(41);
+      expect(order.indexOf(single.imageId)).toBeGreaterThanOrEqual(0);
+      expect(order.indexOf(single.imageId)).toBeLessThanOrEqual(3);
     });
 
     it('hands a released job back at once, without counting the attempt', async () => {

@@ -9,7 +9,7 @@ export interface TestServer extends RunningServer {
   dataDir: string;
   /** Calls the API as `user` (demo auth) or with a bearer key. */
   call(path: string, init?: RequestInit & { user?: string; key?: string }): Promise<Response>;
-  /** Every file under the data dir, relative to it (database files excluded). */
+  /** Every file under the data dir, relative to it (database files and the disk reserve excluded). */
   files(): string[];
   /** Closes the server and removes its data dir. */
   dispose(): Promise<void>;
@@ -22,7 +22,8 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'face-encode-test-'));
   const server = await startServer(
-    { auth: 'demo', port: 0, workers: 0, cleanupIntervalMs: 0, dataDir: dir, ...config },
+    // No disk reserve unless asked: it is 16 MiB written per server (test/http/disk-full.test.ts asks).
+    { auth: 'demo', port: 0, workers: 0, cleanupIntervalMs: 0, diskReserveMb: 0, dataDir: dir, ...config },
     { logger: pino({ level: 'silent' }), now: options.now },
   );
   return {
@@ -36,7 +37,7 @@ export async function startTestServer(
     },
     files() {
       return readdirSync(dir, { recursive: true, withFileTypes: true })
-        .filter((e) => e.isFile() && !e.name.startsWith('face-encode.db'))
+        .filter((e) => e.isFile() && !e.name.startsWith('face-encode.db') && e.name !== 'space-reserve')
         .map((e) => relative(dir, join(e.parentPath, e.name)));
     },
     async dispose() {

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbeddedStores, type EmbeddedStores } from '../../src/server.js';
 import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
+import { createPendingWebhook } from '../support/webhooks.js';
 
 let dir: string;
 let stores: EmbeddedStores;
@@ -31,25 +32,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function hook(sessionId: string, url: string) {
-  await stores.store.createSession({
-    id: sessionId,
-    userId: 'u',
-    ttlSeconds: 60,
-    vendorData: null,
-    callbackUrl: url,
-    webhookSecret: 's',
-    now: Date.now(),
-  });
-  await stores.store.createWebhook({
-    eventId: `evt-${sessionId}`,
-    sessionId,
-    url,
-    payload: '{}',
-    status: 'pending',
-    nextAttemptAt: 0,
-  });
-}
+const hook = (sessionId: string, url: string) => createPendingWebhook(stores.store, { sessionId, url });
 
 const dispatcher = (allowPrivate: boolean) =>
   new WebhookDispatcher({

@@ -6,6 +6,7 @@ import type { ImageEvents } from '../../pipeline/image-events.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { JobQueue } from '../../queue/job-queue.js';
 import type { BlobStore } from '../../storage/blob-store.js';
+import type { DataDisk } from '../../storage/data-disk.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
 import type { AppMetrics } from '../metrics.js';
 import type { OpenApiDocument } from '../openapi-document.js';
@@ -23,6 +24,8 @@ export interface HandlerDeps {
   document: OpenApiDocument;
   /** Signs and checks the file store's direct-upload tokens. */
   uploadTokens: UploadTokens;
+  /** The local disk under the data (free-space check, delete reserve); null when all data is remote. */
+  disk: DataDisk | null;
   now: () => number;
   collections: CollectionDeps;
 }

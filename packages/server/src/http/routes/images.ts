@@ -8,6 +8,7 @@ import { sanitizeImageName } from '../image-name.js';
 import type { ImageContentType } from '../image-type.js';
 import { receiveUpload, type ReceivedImage } from '../receive-upload.js';
 import { toApiImage } from '../to-api.js';
+import { waitSeconds } from '../wait-param.js';
 import { claimIdempotency, IDEMPOTENCY_TTL_MS } from '../upload-idempotency.js';
 import { uploadLimits, userOf, type HandlerDeps } from './handler-deps.js';
 import { sessionNotFound, tooManyImages } from './route-errors.js';
@@ -154,7 +155,7 @@ export function imageRoutes(d: HandlerDeps) {
     async uploadImage(request: UploadRequest, reply: FastifyReply) {
       const userId = userOf(request);
       const sessionId = request.params.session_id;
-      const wait = request.query.wait ?? 0;
+      const wait = waitSeconds(request);
       const idemKey = request.headers['idempotency-key'] as string | undefined;
       const session = await openSession(userId, sessionId, idemKey);
 

@@ -93,7 +93,9 @@ export function sessionRoutes(d: HandlerDeps) {
     },
 
     async deleteSession(request: SessionRequest, reply: FastifyReply) {
-      const deleted = await store.deleteSession(userOf(request), request.params.session_id);
+      const erase = () => store.deleteSession(userOf(request), request.params.session_id);
+      // On a full disk SQLite needs room to delete: the disk's reserve is given up for it.
+      const deleted = await (d.disk ? d.disk.withReserve(erase) : erase());
       if (!deleted) throw sessionNotFound(request.params.session_id);
       await d.queue.removeForImages(deleted.imageIds);
       for (const key of deleted.blobKeys) await blobs.delete(key);
