@@ -87,6 +87,8 @@ export interface MetadataStore {
   ): Promise<void>;
   /** Drops an in-flight record after a request failed without a replayable response. */
   abandonIdempotency(userId: string, key: string): Promise<void>;
+  /** Whether the key holds an unexpired record (claimed or finished): a read, no claim. */
+  hasIdempotency(userId: string, key: string, now: number): Promise<boolean>;
 
   createApiKey(input: { id: string; userId: string; prefix: string; hash: string }): Promise<ApiKeyRecord>;
   listApiKeys(): Promise<ApiKeyRecord[]>;

@@ -213,6 +213,15 @@ export class PostgresMetadataStore implements MetadataStore {
     return inTransaction(this.#pool, (tx) => beginIdempotencyIn(tx, input));
   }
 
+  async hasIdempotency(userId: string, key: string, now: number): Promise<boolean> {
+    const result = await query(
+      this.#pool,
+      'SELECT 1 FROM idempotency WHERE user_id = $1 AND key = $2 AND expires_at >= $3',
+      [userId, key, now],
+    );
+    return result.rows.length > 0;
+  }
+
   async completeIdempotency(
     userId: string,
     key: string,

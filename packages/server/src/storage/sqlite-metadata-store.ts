@@ -404,6 +404,15 @@ export class SqliteMetadataStore implements MetadataStore {
       .immediate();
   }
 
+  async hasIdempotency(userId: string, key: string, now: number): Promise<boolean> {
+    const row = this.#sql('SELECT 1 FROM idempotency WHERE user_id = ? AND key = ? AND expires_at >= ?').get(
+      userId,
+      key,
+      now,
+    );
+    return row !== undefined;
+  }
+
   async completeIdempotency(
     userId: string,
     key: string,

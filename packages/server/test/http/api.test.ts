@@ -264,6 +264,16 @@ describe('uploads', () => {
     expect(summary.status).toBe('processing');
   });
 
+  it('refuses a full session before reading the body, also under a new Idempotency-Key', async () => {
+    const s = await createSession();
+    for (let i = 0; i < 5; i++) expect((await upload(s.session_id, jpeg)).status).toBe(201);
+    // Not an image: a server that read and normalized the body first would answer invalid_image.
+    const sixth = await upload(s.session_id, Buffer.from('not an image at all'), {
+      headers: { 'idempotency-key': 'fresh-key-on-a-full-session' },
+    });
+    expectProblem(await json(sixth), 400, 'too_many_images');
+  });
+
   it('lets exactly 5 of 10 parallel uploads into one session, leaving no stray blobs', async () => {
     const s = await createSession('racer');
     const before = server.files().length;

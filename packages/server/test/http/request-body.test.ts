@@ -15,8 +15,12 @@ describe('bodyRules', () => {
     expect(rules.get('DELETE /v1/session/:session_id')).toEqual({ required: false, mediaTypes: [] });
   });
 
-  it('marks exactly the two upload operations as multipart', () => {
+  it('marks exactly the operations that take a file as multipart', () => {
     const multipart = [...rules].filter(([, rule]) => isMultipart(rule)).map(([key]) => key);
-    expect(multipart.sort()).toEqual(['POST /v1/image/:session_id', 'POST /v1/selfie']);
+    expect(multipart.sort()).toEqual([
+      'POST /v1/collections/:collection_id/search',
+      'POST /v1/image/:session_id',
+      'POST /v1/selfie',
+    ]);
   });
 });

@@ -430,6 +430,25 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
       });
     });
 
+    describe('idempotency lookups', () => {
+      it('tells whether a key holds an unexpired record, for its owner only', async () => {
+        const session = await createSession(store);
+        expect(await store.hasIdempotency('user-a', 'seen-key', T0)).toBe(false);
+        await store.beginIdempotency({
+          userId: 'user-a',
+          key: 'seen-key',
+          sessionId: session.id,
+          requestHash: 'h1',
+          ttlMs: HOUR,
+          leaseMs: HOUR,
+          now: T0,
+        });
+        expect(await store.hasIdempotency('user-a', 'seen-key', T0 + 1)).toBe(true);
+        expect(await store.hasIdempotency('user-b', 'seen-key', T0 + 1)).toBe(false);
+        expect(await store.hasIdempotency('user-a', 'seen-key', T0 + HOUR + 1)).toBe(false);
+      });
+    });
+
     describe('idempotency leases', () => {
       it('lets an unfinished claim be taken again after its lease, and a finished one replay for its ttl', async () => {
         const session = await createSession(store);

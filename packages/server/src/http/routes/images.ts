@@ -42,9 +42,10 @@ export function imageRoutes(d: HandlerDeps) {
   /** Cheap refusals before the body is read: a missing or expired session, or no slot left. */
   async function openSession(userId: string, sessionId: string, idemKey: string | undefined) {
     const session = await liveSession(userId, sessionId);
-    // With a key, a full session may still replay the first response.
-    if (!idemKey && session.imageCount >= config.maxImages) throw tooManyImages(config.maxImages);
-    return session;
+    if (session.imageCount < config.maxImages) return session;
+    // A key already on record may replay its first response; any other is refused before the body is read.
+    if (idemKey && (await store.hasIdempotency(userId, idemKey, d.now()))) return session;
+    throw tooManyImages(config.maxImages);
   }
 
   /** The caller's session, refused when missing or expired. */
