@@ -12,6 +12,9 @@ import { startServer } from './server.js';
 const cores = availableParallelism();
 const quick = process.env.FACE_ENCODE_BENCH_QUICK === '1';
 const runs = quick ? 5 : 20;
+/** FACE_ENCODE_BENCH_SECTIONS: a comma-separated subset of stages,interleaved,throughput,e2e,api; default all. */
+const sections = process.env.FACE_ENCODE_BENCH_SECTIONS?.split(',');
+const section = (name: string) => !sections || sections.includes(name);
 /**
  * FACE_ENCODE_BENCH_BASELINE: another build's dist/ folder (e.g. main's, copied aside) whose server is the
  * "before" row of upload → done, measured interleaved with this build's so machine load hits both alike.
@@ -105,71 +108,80 @@ console.log(
     `long side, ${portrait.length} bytes. ${runs} runs per row. Load average ${load()}.\n`,
 );
 
-console.log('### Encode latency per stage, one thread (p50 / p95)\n');
-console.log(
-  '| input, detector | decode | detect | landmarks | encode | total |\n| --- | --- | --- | --- | --- | --- |',
-);
-await stageLatency(image, 'selfie, ssd_mobilenetv1 (default: quick 320 pass)', {});
-await stageLatency(image, 'selfie, ssd_mobilenetv1, full 512 pass only', { closeUpInputSize: 0 });
-await stageLatency(image, 'selfie, tiny_face_detector (416)', { detector: 'tiny_face_detector' });
-await stageLatency(portrait, 'portrait 768×1154 (face 18%, 2nd face cut by the edge), default', {});
-if (onePerson)
-  await stageLatency(onePerson, 'portrait, one person (../shared biden1, 508×1154), default', {});
-const group = readFileSync(join(SAMPLE_DIR, 'sample1.jpg'));
-await stageLatency(group, 'sample1.jpg (3 small faces), ssd_mobilenetv1 (both passes)', {});
-
-await interleaved();
-
-console.log('\n### Throughput by worker threads (ssd_mobilenetv1)\n');
-console.log('| workers | images/s | vs. linear |\n| --- | --- | --- |');
-let single = 0;
-for (let w = 1; w <= cores; w++) {
-  const rate = await throughput(image, w);
-  if (w === 1) single = rate;
-  console.log(`| ${w} | ${rate.toFixed(2)} | ${((rate / (single * w)) * 100).toFixed(0)}% |`);
+if (section('stages')) {
+  console.log('### Encode latency per stage, one thread (p50 / p95)\n');
+  console.log(
+    '| input, detector | decode | detect | landmarks | encode | total |\n| --- | --- | --- | --- | --- | --- |',
+  );
+  await stageLatency(image, 'selfie, ssd_mobilenetv1 (default: quick 320 pass)', {});
+  await stageLatency(image, 'selfie, ssd_mobilenetv1, full 512 pass only', { closeUpInputSize: 0 });
+  await stageLatency(image, 'selfie, tiny_face_detector (416)', { detector: 'tiny_face_detector' });
+  await stageLatency(portrait, 'portrait 768×1154 (face 18%, 2nd face cut by the edge), default', {});
+  if (onePerson)
+    await stageLatency(onePerson, 'portrait, one person (../shared biden1, 508×1154), default', {});
+  const group = readFileSync(join(SAMPLE_DIR, 'sample1.jpg'));
+  await stageLatency(group, 'sample1.jpg (3 small faces), ssd_mobilenetv1 (both passes)', {});
 }
 
-console.log(`\n### Upload → done, end to end over HTTP (1 worker, \`?wait=30\`), load average ${load()}\n`);
-console.log('| server, detector | p50 | p95 |\n| --- | --- | --- |');
-const e2eRows: Array<[string, typeof startServer, FaceDetector]> = [
-  ['this build, ssd_mobilenetv1', startServer, 'ssd_mobilenetv1'],
-  ['this build, tiny_face_detector', startServer, 'tiny_face_detector'],
-];
-if (baselineServer) e2eRows.splice(1, 0, ['baseline, ssd_mobilenetv1', baselineServer, 'ssd_mobilenetv1']);
-const e2e = await uploadToDone(e2eRows);
-for (const [label] of e2eRows) {
-  const times = e2e.get(label) ?? [];
-  console.log(`| ${label} | ${ms(pct(times, 50))} | ${ms(pct(times, 95))} |`);
+if (section('interleaved')) await interleaved();
+
+if (section('throughput')) {
+  console.log('\n### Throughput by worker threads (ssd_mobilenetv1)\n');
+  console.log('| workers | images/s | vs. linear |\n| --- | --- | --- |');
+  let single = 0;
+  for (let w = 1; w <= cores; w++) {
+    const rate = await throughput(image, w);
+    if (w === 1) single = rate;
+    console.log(`| ${w} | ${rate.toFixed(2)} | ${((rate / (single * w)) * 100).toFixed(0)}% |`);
+  }
 }
 
-console.log(`\n### API latency while ${cores} workers are saturated\n`);
-const api = await withServer(cores, async (url) => {
-  // Keep the encoders busy for the whole measurement.
-  const backlog = quick ? 10 : 40;
-  for (let i = 0; i < backlog; i += 5) {
-    const s = await newSession(url);
-    await Promise.all(Array.from({ length: 5 }, () => upload(url, s, image, 0)));
+if (section('e2e')) {
+  console.log(`\n### Upload → done, end to end over HTTP (1 worker, \`?wait=30\`), load average ${load()}\n`);
+  console.log('| server, detector | p50 | p95 |\n| --- | --- | --- |');
+  const e2eRows: Array<[string, typeof startServer, FaceDetector]> = [
+    ['this build, ssd_mobilenetv1', startServer, 'ssd_mobilenetv1'],
+    ['this build, tiny_face_detector', startServer, 'tiny_face_detector'],
+  ];
+  if (baselineServer) e2eRows.splice(1, 0, ['baseline, ssd_mobilenetv1', baselineServer, 'ssd_mobilenetv1']);
+  const e2e = await uploadToDone(e2eRows);
+  for (const [label] of e2eRows) {
+    const times = e2e.get(label) ?? [];
+    console.log(`| ${label} | ${ms(pct(times, 50))} | ${ms(pct(times, 95))} |`);
   }
-  const target = await newSession(url);
-  const create: number[] = [];
-  const summary: number[] = [];
-  for (let i = 0; i < (quick ? 50 : 300); i++) {
-    let t = performance.now();
-    await newSession(url);
-    create.push(performance.now() - t);
-    t = performance.now();
-    await (await fetch(`${url}/v1/session/${target}`, { headers })).arrayBuffer();
-    summary.push(performance.now() - t);
-  }
-  return { create, summary };
-});
-console.log('| call | p50 | p99 |\n| --- | --- | --- |');
-console.log(
-  `| POST /v1/session | ${pct(api.create, 50).toFixed(1)} ms | ${pct(api.create, 99).toFixed(1)} ms |`,
-);
-console.log(
-  `| GET /v1/session/{id} | ${pct(api.summary, 50).toFixed(1)} ms | ${pct(api.summary, 99).toFixed(1)} ms |`,
-);
+}
+
+if (section('api')) {
+  console.log(`\n### API latency while ${cores} workers are saturated\n`);
+  const api = await withServer(cores, async (url) => {
+    // Keep the encoders busy for the whole measurement.
+    const backlog = quick ? 10 : 40;
+    for (let i = 0; i < backlog; i += 5) {
+      const s = await newSession(url);
+      await Promise.all(Array.from({ length: 5 }, () => upload(url, s, image, 0)));
+    }
+    const target = await newSession(url);
+    const create: number[] = [];
+    const summary: number[] = [];
+    for (let i = 0; i < (quick ? 50 : 300); i++) {
+      let t = performance.now();
+      await newSession(url);
+      create.push(performance.now() - t);
+      t = performance.now();
+      await (await fetch(`${url}/v1/session/${target}`, { headers })).arrayBuffer();
+      summary.push(performance.now() - t);
+    }
+    return { create, summary };
+  });
+  console.log('| call | p50 | p99 |\n| --- | --- | --- |');
+  console.log(
+    `| POST /v1/session | ${pct(api.create, 50).toFixed(1)} ms | ${pct(api.create, 99).toFixed(1)} ms |`,
+  );
+  console.log(
+    `| GET /v1/session/{id} | ${pct(api.summary, 50).toFixed(1)} ms | ${pct(api.summary, 99).toFixed(1)} ms |`,
+  );
+}
+
 process.exit(0);
 
 function load(): string {
