@@ -3,16 +3,13 @@
 // on a selfie, a portrait and group photos, measured interleaved in one run. A benchmark: it asserts nothing.
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { benchPortrait, benchSelfie, SHARED_FACES, sharedPortrait } from './bench/selfie.js';
 import { buildEvalSet, type EvalImage } from './detect-eval/eval-set.js';
 import { stockDetect, type FoundFace } from './detect-eval/stock-face-api.js';
 import { scoreImage, Tally } from './detect-eval/score.js';
 import { FaceApiEncoder, type FaceApiEncoderOptions } from './encoder/faceapi-encoder.js';
 
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const sharedDir = process.env.FACE_ENCODE_FIXTURES ?? join(root, '../shared/fixtures/faces');
+const sharedDir = SHARED_FACES;
 const runs = Number(process.env.DETECT_EVAL_RUNS ?? 15);
 
 interface Config {
@@ -29,12 +26,11 @@ function ours(name: string, options: FaceApiEncoderOptions): Config {
 
 const all: Config[] = [
   { name: 'stock face-api (512×512, detection only)', detect: stockDetect, time: stockDetect },
-  ours('ours, default (one-face close-up rule, merged passes)', {}),
+  ours('ours, default (quick pass final for one sure face ≥ 12%, else merged passes)', {}),
+  ours('ours, quick pass final for one face ≥ 25% (before)', { closeUpMinFace: 0.25, closeUpMinScore: 0 }),
   ours('ours, 512 pass only', { closeUpInputSize: 0 }),
-  ours('B: default + border', { edgeBorder: 0.0625, largeInputSize: 0 }),
-  ours('C: default + large 1600', { edgeBorder: 0, largeInputSize: 1600 }),
-  ours('D: B + C', { edgeBorder: 0.0625, largeInputSize: 1600 }),
-  ours('E: D + close-up 0.15', { edgeBorder: 0.0625, largeInputSize: 1600, closeUpMinFace: 0.15 }),
+  ours('default + border', { edgeBorder: 0.0625 }),
+  ours('default + large 1600', { largeInputSize: 1600 }),
 ];
 // An encoder build to compare with in the same run (e.g. the previous commit's), as the "before" row.
 if (process.env.DETECT_EVAL_BASELINE) {
@@ -151,50 +147,13 @@ process.exit(0);
 
 /** The bench's selfie (640 px, sample1's most upright face), a 768×1154 portrait, and group photos. */
 async function timingImages(set: EvalImage[]): Promise<Array<{ name: string; bytes: Buffer }>> {
-  const out: Array<{ name: string; bytes: Buffer }> = [];
+  const out = [
+    { name: 'selfie (640 px, close-up)', bytes: await benchSelfie() },
+    { name: 'portrait (768×1154, face 18%, a 2nd face cut by the edge)', bytes: await benchPortrait() },
+  ];
+  const single = await sharedPortrait();
+  if (single) out.push({ name: 'portrait, one person (biden1 at 508×1154, face 18%)', bytes: single });
   const sample1 = set.find((i) => i.name === 'sample1') as EvalImage;
-  const encoder = new FaceApiEncoder();
-  const face = (await encoder.encode(sample1.bytes)).faces.sort(
-    (a, b) => Math.abs(a.quality.roll) - Math.abs(b.quality.roll),
-  )[0];
-  if (face) {
-    const pad = face.box.width * 0.9;
-    const left = Math.max(0, Math.round(face.box.x - pad));
-    const top = Math.max(0, Math.round(face.box.y - pad));
-    const region = {
-      left,
-      top,
-      width: Math.min(sample1.width - left, Math.round(face.box.width + 2 * pad)),
-      height: Math.min(sample1.height - top, Math.round(face.box.height + 2 * pad)),
-    };
-    out.push({
-      name: 'selfie (640 px, close-up)',
-      bytes: await sharp(sample1.bytes)
-        .extract(region)
-        .resize({ width: 640 })
-        .jpeg({ quality: 90 })
-        .toBuffer(),
-    });
-    // A head-and-shoulders portrait: the face ~18% of the long side, 768×1154.
-    const h = face.box.height / 0.18;
-    const w = (h * 2) / 3;
-    const pl = Math.max(0, Math.round(face.box.x + face.box.width / 2 - w / 2));
-    const pt = Math.max(0, Math.round(face.box.y + face.box.height / 2 - h * 0.4));
-    const pr = {
-      left: pl,
-      top: pt,
-      width: Math.min(sample1.width - pl, Math.round(w)),
-      height: Math.min(sample1.height - pt, Math.round(h)),
-    };
-    out.push({
-      name: 'portrait (768×1154, face 18%)',
-      bytes: await sharp(sample1.bytes)
-        .extract(pr)
-        .resize(768, 1154, { fit: 'fill' })
-        .jpeg({ quality: 90 })
-        .toBuffer(),
-    });
-  }
   out.push({ name: 'group: sample1.jpg (1920×1280, 3 faces)', bytes: sample1.bytes });
   const big = set.find((i) => i.name === 'shared collage 2400×1200');
   if (big) out.push({ name: 'group: shared collage (2400×1200, 8 faces)', bytes: big.bytes });

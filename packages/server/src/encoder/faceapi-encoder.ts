@@ -33,12 +33,19 @@ export interface FaceApiEncoderOptions {
    */
   closeUpInputSize?: number;
   /**
-   * The first pass is final when it finds exactly one face and that face is at least this fraction of
-   * the image's longest side (a selfie). With two faces or more it is a group photo: the full pass runs,
+   * The first pass is final when it finds exactly one face, scored at least `closeUpMinScore`, and that
+   * face is at least this fraction of the image's longest side: a selfie or a head-and-shoulders portrait
+   * (a face of 15–25 % of the side). With two faces or more it is a group photo: the full pass runs,
    * because the quick pass misses faces under ~1/10 of the side and loses some that the frame edge cuts.
-   * Default 0.25.
+   * Default 0.12.
    */
   closeUpMinFace?: number;
+  /**
+   * The quick pass's one face must also score at least this for the pass to be final; an unsure face
+   * (turned, cut by the frame, or next to faces the quick pass scores under `minScore`) runs the full pass
+   * too. Default 0.9.
+   */
+  closeUpMinScore?: number;
   /**
    * `ssd_mobilenetv1` only: black border added on every side of the full (and large) pass's input, as a
    * fraction of that input's longest side, so faces cut by the frame edge sit next to black padding as in
@@ -129,7 +136,8 @@ export class FaceApiEncoder implements Encoder {
       detector: options.detector ?? 'ssd_mobilenetv1',
       detectorInputSize: options.detectorInputSize ?? (options.detector === 'tiny_face_detector' ? 416 : 512),
       closeUpInputSize: options.closeUpInputSize ?? 320,
-      closeUpMinFace: options.closeUpMinFace ?? 0.25,
+      closeUpMinFace: options.closeUpMinFace ?? 0.12,
+      closeUpMinScore: options.closeUpMinScore ?? 0.9,
       edgeBorder: options.edgeBorder ?? 0,
       largeInputSize: options.largeInputSize ?? 0,
       maxSide: options.maxSide ?? 1024,
@@ -378,7 +386,12 @@ export class FaceApiEncoder implements Encoder {
       detections = await run(image, o.closeUpInputSize, 0);
       // One close-up face (a selfie) is found reliably at low resolution: the first pass is final.
       const only = detections.length === 1 ? detections[0] : undefined;
-      if (only && Math.max(only.width, only.height) >= o.closeUpMinFace * long) return detections;
+      if (
+        only &&
+        only.score >= o.closeUpMinScore &&
+        Math.max(only.width, only.height) >= o.closeUpMinFace * long
+      )
+        return detections;
     }
     detections = mergeDetections(
       detections,

@@ -181,6 +181,39 @@ describe('FaceApiEncoder detection passes', () => {
     expect(overlap / (full.box.width * full.box.height)).toBeGreaterThan(0.7);
   });
 
+  it('ends after the quick pass on a one-person head-and-shoulders portrait (face ~18% of the long side)', async () => {
+    // sample1's largest face, framed 2:3 with the face 18% of the height: no other face in the frame.
+    const face = (sample1Faces[0] as EncodedFace).box;
+    const h = face.height / 0.18;
+    const meta = await sharp(sample(1)).metadata();
+    const left = Math.max(0, Math.round(face.x + face.width / 2 - h / 3));
+    const top = Math.max(0, Math.round(face.y + face.height / 2 - h * 0.4));
+    const portrait = await sharp(sample(1))
+      .extract({
+        left,
+        top,
+        width: Math.min((meta.width ?? 0) - left, Math.round((h * 2) / 3)),
+        height: Math.min((meta.height ?? 0) - top, Math.round(h)),
+      })
+      .jpeg({ quality: 92 })
+      .toBuffer();
+    const quickOnly = new FaceApiEncoder({ detectorInputSize: 320, closeUpInputSize: 0 });
+    const faces = (await encoder.encode(portrait)).faces;
+    expect(faces).toHaveLength(1);
+    expect(faces).toEqual((await quickOnly.encode(portrait)).faces);
+  });
+
+  it('runs the full-size pass when the quick pass is unsure of its one face', async () => {
+    const fullOnly = new FaceApiEncoder({ closeUpInputSize: 0 });
+    const unsure = new FaceApiEncoder({ closeUpMinScore: 1 });
+    const quickOnly = new FaceApiEncoder({ detectorInputSize: 320, closeUpInputSize: 0 });
+    const quick = only((await quickOnly.encode(upright)).faces);
+    const face = only((await unsure.encode(upright)).faces);
+    // Both passes ran and the better-scored box of the two was kept.
+    const full = only((await fullOnly.encode(upright)).faces);
+    expect(face.score).toBe(Math.max(quick.score, full.score));
+  });
+
   it('falls through to the full-size pass for small faces (the quick pass alone misses one in sample2)', async () => {
     const quickOnly = new FaceApiEncoder({ detectorInputSize: 320, closeUpInputSize: 0 });
     expect((await quickOnly.encode(sample(2))).faces.length).toBeLessThan(3);
