@@ -45,7 +45,12 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async delete(collectionId: string): Promise<boolean> {
-    return this.#sql('DELETE FROM collection_keys WHERE collection_id = ?').run(collectionId).changes > 0;
+    const deleted =
+      this.#sql('DELETE FROM collection_keys WHERE collection_id = ?').run(collectionId).changes > 0;
+    // The WAL still holds the frames that wrote the key: fold them into the file (where secure_delete
+    // zeroes the freed cell) and truncate the WAL, so the shredded key is on disk nowhere.
+    if (deleted) this.#db?.pragma('wal_checkpoint(TRUNCATE)');
+    return deleted;
   }
 
   async close(): Promise<void> {
