@@ -582,7 +582,7 @@ export interface components {
          */
         Uuid: string;
         /**
-         * @description `open` accepts uploads; `processing` while images are queued or encoding; `completed` when all are done or failed; `expired` after `expires_at`.
+         * @description `open` accepts uploads; `processing` while images are queued or encoding; `completed` when all are done or failed; `expired` after `expires_at`, whatever the other state (a completed session too: cleanup deletes it).
          * @enum {string}
          */
         SessionStatus: "open" | "processing" | "completed" | "expired";

@@ -2,12 +2,15 @@ import type { ImageRecord, SessionRecord, WebhookRecord } from '../storage/recor
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The API status: `expired` is derived from the clock, never stored. */
+/**
+ * The API status: `expired` is derived from the clock, never stored, and wins over the stored state,
+ * `completed` too: past expires_at uploads get 410 and cleanup deletes the session. The stores'
+ * `listSessions` filter by the same definition (`expires_at < now`), so `?status=` agrees.
+ */
 export function sessionStatus(
   s: SessionRecord,
   now: number,
 ): 'open' | 'processing' | 'completed' | 'expired' {
-  if (s.state === 'completed') return 'completed';
   return s.expiresAt < now ? 'expired' : s.state;
 }
 
