@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { KeyRevocations } from './key-revocations.js';
+import { USER_ID, USER_ID_RULE } from './user-id.js';
 
 /** Keys are only ever stored as this hash; the key itself is shown once. */
 export function hashApiKey(key: string): string {
@@ -9,6 +10,8 @@ export function hashApiKey(key: string): string {
 
 /** Creates a key for `userId`; returns the key (shown once) and its record. */
 export async function createApiKey(store: MetadataStore, userId: string) {
+  // A key for a user no request could name (an empty one, say) must not be made at all.
+  if (!USER_ID.test(userId)) throw new Error(`A user id is ${USER_ID_RULE} (got ${JSON.stringify(userId)}).`);
   const key = `fe_${randomBytes(24).toString('base64url')}`;
   const record = await store.createApiKey({
     id: randomUUID(),

@@ -6,10 +6,9 @@ import type { MetadataStore } from '../storage/metadata-store.js';
 import { ApiKeyCache } from './api-key-cache.js';
 import { hashApiKey } from './api-keys.js';
 import type { KeyRevocations } from './key-revocations.js';
+import { USER_ID } from './user-id.js';
 
 export type Authenticator = (request: FastifyRequest) => Promise<string>;
-
-const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
 
 function bearer(request: FastifyRequest): string | null {
   // Credentials come from the Authorization header only, never from the query string.
