@@ -115,6 +115,22 @@ describe('face-encode-server start refuses a bad setting with one line', () => {
   });
 });
 
+describe('face-encode-server encoder', () => {
+  it("reads no host, port or auth from the session server's variables, and checks the rest", async () => {
+    // Were FACE_ENCODE_PORT or FACE_ENCODE_AUTH read, the first line would name them: they come first.
+    const result = await outcome(['encoder', '--port', '0'], {
+      FACE_ENCODE_HOST: '',
+      FACE_ENCODE_PORT: 'abc',
+      FACE_ENCODE_AUTH: 'JWT',
+      FACE_ENCODE_WORKERS: '0',
+    });
+    expect(result).toEqual({
+      code: 2,
+      stderr: 'face-encode-server: FACE_ENCODE_WORKERS (--workers) must be an integer of at least 1 (got "0")\n',
+    });
+  });
+});
+
 describe('face-encode-server keys create', () => {
   it.each([[''], ['has space'], ['x'.repeat(129)]])(
     'refuses the user id %j and makes no key',
