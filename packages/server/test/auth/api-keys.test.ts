@@ -18,10 +18,13 @@ afterAll(async () => {
 });
 
 describe('createApiKey', () => {
-  it.each(['', 'has space', 'x'.repeat(129)])('makes no key for the user id %j, which no request could name', async (user) => {
-    await expect(createApiKey(engines.store, user)).rejects.toThrow('A user id is 1 to 128 letters');
-    expect(await engines.store.listApiKeys()).toEqual([]);
-  });
+  it.each(['', 'has space', 'x'.repeat(129)])(
+    'makes no key for the user id %j, which no request could name',
+    async (user) => {
+      await expect(createApiKey(engines.store, user)).rejects.toThrow('A user id is 1 to 128 letters');
+      expect(await engines.store.listApiKeys()).toEqual([]);
+    },
+  );
 
   it('makes one for a user id a request can name', async () => {
     const { record } = await createApiKey(engines.store, 'alice@example.com');

@@ -126,7 +126,8 @@ describe('face-encode-server encoder', () => {
     });
     expect(result).toEqual({
       code: 2,
-      stderr: 'face-encode-server: FACE_ENCODE_WORKERS (--workers) must be an integer of at least 1 (got "0")\n',
+      stderr:
+        'face-encode-server: FACE_ENCODE_WORKERS (--workers) must be an integer of at least 1 (got "0")\n',
     });
   });
 });
