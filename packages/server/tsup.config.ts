@@ -11,6 +11,7 @@ export default defineConfig({
     'src/bench-cluster.ts',
     'src/bench-api.ts',
     'src/bench-direct.ts',
+    'src/bench-burst.ts',
     'src/bench-search.ts',
     'src/cluster.ts',
     'src/detect-eval.ts',

@@ -2,17 +2,17 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../errors/error-catalog.js';
 import type { ImageRecord } from '../storage/records.js';
 import { sniffImageType } from './image-type.js';
-import { normalizeImage } from './receive-upload.js';
+import { normalizeImage, type NormalizeOptions } from './receive-upload.js';
 
 /**
  * Checks a direct upload's object against its reservation (size, SHA-256, type from the magic bytes)
- * and returns it normalized as uploads are (decoded within the pixel limit, upright, EXIF stripped).
+ * and returns it normalized as uploads are (decoded within the pixel limit, upright, EXIF stripped, at most maxStoredBytes).
  * `decode` runs the decode, e.g. through the upload gate.
  */
 export async function checkDirectUpload(
   bytes: Uint8Array,
   reserved: Pick<ImageRecord, 'sizeBytes' | 'sha256' | 'contentType'>,
-  o: { maxPixels: number; decode: (run: () => Promise<Buffer>) => Promise<Buffer> },
+  o: NormalizeOptions & { decode: (run: () => Promise<Buffer>) => Promise<Buffer> },
 ): Promise<Buffer> {
   if (bytes.byteLength !== reserved.sizeBytes) {
     throw new ApiError(
@@ -31,5 +31,5 @@ export async function checkDirectUpload(
         : `The file is not an image of the declared type ${reserved.contentType}.`,
     );
   }
-  return o.decode(() => normalizeImage(bytes, o.maxPixels));
+  return o.decode(() => normalizeImage(bytes, o));
 }

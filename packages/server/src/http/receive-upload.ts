@@ -10,9 +10,11 @@ import { checkMultipartBoundary, malformedMultipart } from './multipart-boundary
 import { ClientGoneError, whenBodyStalls } from './body-stall.js';
 import { holdUntilDone } from './upload-gate.js';
 import { ACCEPTED_IMAGE_TYPES, sniffImageType, type ImageContentType } from './image-type.js';
+import { stripJpegMetadata } from './strip-jpeg-metadata.js';
+import { stripPngMetadata } from './strip-png-metadata.js';
 
 export interface ReceivedImage {
-  /** The normalized image: upright, metadata (EXIF) stripped. The caller decides whether to keep it. */
+  /** The normalized image: upright, metadata (EXIF) stripped, at most maxFileBytes. The caller decides whether to keep it. */
   normalized: Buffer;
   contentType: ImageContentType;
   /** Of the uploaded bytes. */
@@ -45,7 +47,7 @@ interface RawFile {
 /**
  * Reads the `file` part into memory (at most `maxFileBytes`: busboy truncates past the limit) while
  * hashing it, and refuses a non-image at its first bytes. The raw upload (which may carry EXIF) is
- * never written anywhere: only its normalized re-encoding can be stored.
+ * never written anywhere: only its normalized copy (metadata stripped) can be stored.
  */
 async function readFilePart(
   file: Readable & { truncated?: boolean },
@@ -141,7 +143,9 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
   }
   if (!raw) throw new ApiError('validation_failed', 'The `file` field is required.');
   const bytes = raw.bytes;
-  const normalized = await request.server.uploadGate.decode(() => normalizeImage(bytes, o.maxPixels));
+  const normalized = await request.server.uploadGate.decode(() =>
+    normalizeImage(bytes, { maxPixels: o.maxPixels, maxStoredBytes: o.maxFileBytes }),
+  );
   return {
     normalized,
     contentType: raw.type,
@@ -152,36 +156,80 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
   };
 }
 
+export interface NormalizeOptions {
+  /** Decoded pixel limit (decompression bombs); more is invalid_image. */
+  maxPixels: number;
+  /** Most bytes the stored copy may take: the upload limit, so that it bounds disk use too. */
+  maxStoredBytes: number;
+}
+
+const MiB = 2 ** 20;
+
 /**
  * Checks the shape (sides, aspect ratio, pixels) from the header before decoding (decompression bombs
- * and 1 × 40,000,000 strips never allocate), then
- * decodes it fully (truncated or corrupt files fail here, not in a worker) and re-encodes it upright
- * without metadata, so EXIF is never stored.
+ * and 1 × 40,000,000 strips never allocate), then decodes it fully (truncated or corrupt files fail
+ * here, not in a worker) and returns a copy without metadata, so EXIF is never stored:
+ * - an upright JPEG or PNG keeps its compressed data, only its metadata segments dropped: the same
+ *   pixels, never larger than the upload (a quality-95 re-encode made a 6.9 MB JPEG 30 MB);
+ * - an EXIF-rotated one, a WebP and a GIF (its first frame, as PNG) are re-encoded upright;
+ * - a re-encode over `maxStoredBytes` is re-encoded as JPEG (onto white, as the worker sees it) at
+ *   quality 85, then 70; past that the image is refused, so no stored copy exceeds the upload limit.
  */
-export async function normalizeImage(bytes: Uint8Array, maxPixels: number): Promise<Buffer> {
+export async function normalizeImage(bytes: Uint8Array, o: NormalizeOptions): Promise<Buffer> {
   let meta;
   try {
-    meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+    meta = await sharp(bytes, { limitInputPixels: o.maxPixels }).metadata();
   } catch {
     throw new ApiError('invalid_image', 'The image could not be read.');
   }
   if (!meta.width || !meta.height) throw new ApiError('invalid_image', 'The image has no dimensions.');
-  const problem = shapeProblem(meta.width, meta.height, maxPixels);
+  const problem = shapeProblem(meta.width, meta.height, o.maxPixels);
   if (problem) throw new ApiError('invalid_image', problem);
-  try {
-    // sharp reads the first frame of an animated GIF (or WebP) only.
-    const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
-    // PNG stays lossless (16-bit and alpha survive), and a GIF's first frame becomes a lossless PNG;
-    // JPEG and WebP are re-encoded at high quality.
-    // The blob is deleted once encoded, so the encoders favour speed over size: no Huffman
-    // optimisation pass for JPEG (the same pixels, ~10% larger), light zlib for PNG (lossless either
-    // way), the fastest WebP method (same quality setting): each cuts a third to a half of its re-encode.
-    return meta.format === 'png' || meta.format === 'gif'
-      ? await image.png({ compressionLevel: 1 }).toBuffer()
-      : meta.format === 'webp'
-        ? await image.webp({ quality: 95, effort: 0 }).toBuffer()
-        : await image.jpeg({ quality: 95, optimiseCoding: false }).toBuffer();
-  } catch {
-    throw new ApiError('invalid_image', 'The image could not be decoded.');
+  // sharp reads the first frame of an animated GIF (or WebP) only.
+  const decode = (input: Uint8Array) => sharp(input, { limitInputPixels: o.maxPixels, failOn: 'truncated' });
+  const upright = (meta.orientation ?? 1) === 1;
+  const stripped = !upright
+    ? null
+    : meta.format === 'jpeg'
+      ? stripJpegMetadata(bytes)
+      : meta.format === 'png'
+        ? stripPngMetadata(bytes)
+        : null;
+  const attempts: Array<() => Promise<Buffer>> = [
+    stripped
+      ? // The full decode a re-encode would do, without the encode.
+        () =>
+          decode(stripped)
+            .stats()
+            .then(() => stripped)
+      : () => {
+          // PNG stays lossless (16-bit and alpha survive); JPEG and WebP are re-encoded at high quality.
+          // The blob is deleted once encoded, so the encoders favour speed over size: no Huffman
+          // optimisation pass for JPEG, light zlib for PNG, the fastest WebP method (same quality).
+          const image = decode(bytes).rotate();
+          return meta.format === 'png' || meta.format === 'gif'
+            ? image.png({ compressionLevel: 1 }).toBuffer()
+            : meta.format === 'webp'
+              ? image.webp({ quality: 95, effort: 0 }).toBuffer()
+              : image.jpeg({ quality: 95, optimiseCoding: false }).toBuffer();
+        },
+    ...[85, 70].map(
+      (quality) => () =>
+        decode(bytes).rotate().flatten({ background: '#ffffff' }).jpeg({ quality }).toBuffer(),
+    ),
+  ];
+  for (const attempt of attempts) {
+    let out: Buffer;
+    try {
+      out = await attempt();
+    } catch {
+      throw new ApiError('invalid_image', 'The image could not be decoded.');
+    }
+    if (out.length <= o.maxStoredBytes) return out;
   }
+  throw new ApiError(
+    'invalid_image',
+    `Re-encoded upright without its metadata, the image is over the ${o.maxStoredBytes / MiB} MiB limit. ` +
+      'Send it smaller, or as a JPEG without an EXIF rotation.',
+  );
 }

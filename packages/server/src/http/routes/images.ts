@@ -280,6 +280,7 @@ export function imageRoutes(d: HandlerDeps) {
       try {
         normalized = await checkDirectUpload(uploaded, image, {
           maxPixels: config.maxPixels,
+          maxStoredBytes: uploadLimits(config).maxFileBytes,
           decode: (run) => request.server.uploadGate.decode(run),
         });
       } catch (error) {
