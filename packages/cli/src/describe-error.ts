@@ -69,11 +69,16 @@ export function describeError(err: unknown, context: { url: string }): ErrorRepo
     );
   }
   if (status === 404) {
-    const hint =
-      code === 'image_not_found'
-        ? 'Run face-encode session show <session-id>.'
-        : 'Run face-encode session list.';
-    return report(ExitCode.notFound, serverMessage, hint);
+    const notFoundHints: Record<string, string> = {
+      image_not_found: 'Run face-encode session show <session-id>.',
+      collection_not_found: 'Run face-encode collection list.',
+      collection_face_not_found: 'Run face-encode collection faces <collection-id>.',
+    };
+    return report(
+      ExitCode.notFound,
+      serverMessage,
+      notFoundHints[code ?? ''] ?? 'Run face-encode session list.',
+    );
   }
   if (status === 410)
     return report(ExitCode.notFound, serverMessage, 'Open a new one with face-encode session create.');
@@ -81,6 +86,14 @@ export function describeError(err: unknown, context: { url: string }): ErrorRepo
     const wait = err.retryAfter !== undefined ? `Retry in ${err.retryAfter} seconds.` : 'Retry shortly.';
     return report(ExitCode.invalidInput, serverMessage, wait);
   }
+  // These conflicts stay until the caller changes something: retrying cannot help.
+  const settledConflicts: Record<string, string> = {
+    collection_full: 'Delete faces from it, or start another with face-encode collection create.',
+    model_mismatch: 'Search with a photo, or with an encoding of the model the collection holds.',
+    session_not_completed: 'Wait until every image is encoded: face-encode session show <session-id>.',
+  };
+  const settled = settledConflicts[code ?? ''];
+  if (settled) return report(ExitCode.invalidInput, serverMessage, settled);
   if (status === 409) return report(ExitCode.failure, serverMessage, 'Retry shortly.');
   if (status >= 500) {
     return report(

@@ -43,6 +43,17 @@ describe('describeError', () => {
     expect(report.hint).toBe('Run face-encode session list.');
   });
 
+  it.each([
+    ['collection_not_found', 404, 4, 'Run face-encode collection list.'],
+    ['collection_face_not_found', 404, 4, 'Run face-encode collection faces <collection-id>.'],
+    ['collection_full', 409, 5, 'Delete faces from it, or start another with face-encode collection create.'],
+    ['model_mismatch', 409, 5, 'Search with a photo, or with an encoding of the model the collection holds.'],
+    ['idempotency_conflict', 409, 1, 'Retry shortly.'],
+  ])('gives %s (%i) exit %i and its own next step', (code, status, exitCode, hint) => {
+    const report = describeError(sdkError('FaceEncodeError', status, code), ctx);
+    expect(report).toMatchObject({ exitCode, hint });
+  });
+
   it('names the URL when the server cannot be reached', () => {
     expect(describeError(sdkError('ConnectionError', undefined, 'connection_error'), ctx).message).toContain(
       'http://127.0.0.1:9',

@@ -1,8 +1,10 @@
 // `pnpm test:accuracy`: verification accuracy over ../shared/fixtures/faces (folders are people;
-// multi/ holds group photos). Every pair of single-person photos is verified at the threshold.
+// multi/ holds group photos). Every pair of single-person photos is verified at the threshold, and
+// every photo is searched for (leave-one-out) in a collection of all the others (accuracy-search.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { searchAccuracy } from './accuracy-search.js';
 import { FaceApiEncoder } from './encoder/faceapi-encoder.js';
 import { faceDistance } from './pipeline/face-distance.js';
 
@@ -77,9 +79,23 @@ console.log(
 console.log(
   `  overall:                ${sameRight + diffRight}/${same + diff} right (${pct(sameRight + diffRight, same + diff)})`,
 );
-if (overall < minAccuracy || problems > 0) {
+
+const search = await searchAccuracy(photos, threshold);
+console.log(
+  `search (1:N, leave-one-out) over a collection of ${photos.length} photos at threshold ${threshold}:`,
+);
+console.log(
+  `  same-person faces found: ${search.hits}/${search.expected} (${pct(search.hits, search.expected)})`,
+);
+console.log(`  false matches:           ${search.falseMatches} over ${search.probes} probes`);
+console.log(
+  `  margins:                 farthest same-person face found ${search.farthestHit.toFixed(3)}, nearest other person ${search.nearestOther.toFixed(3)}`,
+);
+const searchFailed = search.hits < search.expected || search.falseMatches > 0;
+
+if (overall < minAccuracy || problems > 0 || searchFailed) {
   console.error(
-    `accuracy check failed (overall ${pct(sameRight + diffRight, same + diff)}, minimum ${minAccuracy * 100}%; ${problems} face-count problems)`,
+    `accuracy check failed (overall ${pct(sameRight + diffRight, same + diff)}, minimum ${minAccuracy * 100}%; ${problems} face-count problems; search ${search.hits}/${search.expected} found, ${search.falseMatches} false matches)`,
   );
   process.exit(1);
 }

@@ -13,7 +13,13 @@ export interface TestServer {
 
 /** The real reference server on an ephemeral port with a temp data dir. */
 export async function startTestServer(
-  options: { auth?: 'demo' | 'api-key'; maxFileMb?: number } = {},
+  options: {
+    auth?: 'demo' | 'api-key';
+    maxFileMb?: number;
+    /** Turns collections on (FACE_ENCODE_MASTER_KEY, base64 of 32 bytes). */
+    masterKey?: string;
+    maxCollectionFaces?: number;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'face-encode-cli-server-'));
   const server = await startServer({
@@ -25,6 +31,8 @@ export async function startTestServer(
     cleanupIntervalMs: 0,
     logLevel: 'silent',
     ...(options.maxFileMb ? { maxFileMb: options.maxFileMb } : {}),
+    ...(options.masterKey ? { masterKey: options.masterKey } : {}),
+    ...(options.maxCollectionFaces ? { maxCollectionFaces: options.maxCollectionFaces } : {}),
   });
   return {
     server,

@@ -17,8 +17,13 @@ export interface CollectionStore {
   /** Newest first; null when the collection is missing. */
   listFaces(userId: string, collectionId: string, page: PageQuery): Promise<CollectionFaceRecord[] | null>;
   deleteFace(userId: string, collectionId: string, faceId: string): Promise<boolean>;
-  /** Every face with its sealed encoding, for the search index (no owner check: internal). */
-  loadSealedFaces(collectionId: string): Promise<SealedFace[]>;
+  /**
+   * One page of faces with their sealed encodings, newest first like listFaces, for loading the
+   * search index a page at a time (no owner check: internal). Empty when the collection is missing.
+   */
+  loadSealedFaces(collectionId: string, page: PageQuery): Promise<SealedFace[]>;
+  /** Those of `faceIds` still in the collection, sealed, in any order: the rows a change added. */
+  getSealedFaces(collectionId: string, faceIds: string[]): Promise<SealedFace[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -138,11 +138,22 @@ export class PostgresCollectionStore implements CollectionStore {
     });
   }
 
-  async loadSealedFaces(collectionId: string): Promise<SealedFace[]> {
+  async loadSealedFaces(collectionId: string, page: PageQuery): Promise<SealedFace[]> {
     const { rows } = await query<FaceRow>(
       this.#pool,
-      `SELECT ${FACE_COLUMNS}, sealed FROM collection_faces WHERE collection_id = $1`,
-      [collectionId],
+      `SELECT ${FACE_COLUMNS}, sealed FROM collection_faces WHERE collection_id = $1 AND ${AFTER_CURSOR}
+         ORDER BY created_at DESC, id DESC LIMIT $4`,
+      [collectionId, ...pageValues(page)],
+    );
+    return rows.map(toSealedFace);
+  }
+
+  async getSealedFaces(collectionId: string, faceIds: string[]): Promise<SealedFace[]> {
+    if (faceIds.length === 0) return [];
+    const { rows } = await query<FaceRow>(
+      this.#pool,
+      `SELECT ${FACE_COLUMNS}, sealed FROM collection_faces WHERE collection_id = $1 AND id = ANY($2::text[])`,
+      [collectionId, faceIds],
     );
     return rows.map(toSealedFace);
   }

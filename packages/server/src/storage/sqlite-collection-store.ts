@@ -139,10 +139,21 @@ export class SqliteCollectionStore implements CollectionStore {
       .immediate();
   }
 
-  async loadSealedFaces(collectionId: string): Promise<SealedFace[]> {
+  async loadSealedFaces(collectionId: string, page: PageQuery): Promise<SealedFace[]> {
     const rows = this.#sql(
-      `SELECT ${FACE_COLUMNS}, sealed FROM collection_faces WHERE collection_id = ?`,
-    ).all(collectionId) as FaceRow[];
+      `SELECT ${FACE_COLUMNS}, sealed FROM collection_faces WHERE collection_id = @collection_id AND ${AFTER_CURSOR}
+         ORDER BY created_at DESC, id DESC LIMIT @limit`,
+    ).all({ collection_id: collectionId, ...pageParams(page) }) as FaceRow[];
+    return rows.map(toSealedFace);
+  }
+
+  async getSealedFaces(collectionId: string, faceIds: string[]): Promise<SealedFace[]> {
+    if (faceIds.length === 0) return [];
+    // One array parameter (json_each) instead of a statement per list length.
+    const rows = this.#sql(
+      `SELECT ${FACE_COLUMNS}, sealed FROM collection_faces
+         WHERE collection_id = ? AND id IN (SELECT value FROM json_each(?))`,
+    ).all(collectionId, JSON.stringify(faceIds)) as FaceRow[];
     return rows.map(toSealedFace);
   }
 

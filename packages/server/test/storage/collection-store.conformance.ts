@@ -2,7 +2,7 @@
 // `collectionStoreConformance(name, factory)`; the factory gives each test a fresh, empty store.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CollectionStore, NewCollectionFace } from '../../src/storage/collection-store.js';
+import type { CollectionStore, NewCollectionFace, PageQuery } from '../../src/storage/collection-store.js';
 
 export interface CollectionStoreFixture {
   store: CollectionStore;
@@ -31,6 +31,22 @@ export function newFace(collectionId: string, overrides: Partial<NewCollectionFa
     now: T0 + 1000,
     ...overrides,
   };
+}
+
+/** Follows the keyset cursor from the first page to the last, `limit` rows at a time. */
+async function everyPage<T extends { createdAt: number; id: string }>(
+  limit: number,
+  read: (page: PageQuery) => Promise<T[]>,
+): Promise<T[]> {
+  const seen: T[] = [];
+  let cursor: PageQuery['cursor'] = null;
+  for (;;) {
+    const page = await read({ limit, cursor });
+    seen.push(...page);
+    const last = page[page.length - 1];
+    if (page.length < limit || !last) return seen;
+    cursor = { createdAt: last.createdAt, id: last.id };
+  }
 }
 
 export function collectionStoreConformance(name: string, factory: () => Promise<CollectionStoreFixture>) {
@@ -69,16 +85,8 @@ export function collectionStoreConformance(name: string, factory: () => Promise<
       const expected = [...made]
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
         .map((c) => c.id);
-      const seen: string[] = [];
-      let cursor: { createdAt: number; id: string } | null = null;
-      for (;;) {
-        const page = await store.listCollections('user-a', { limit: 2, cursor });
-        seen.push(...page.map((c) => c.id));
-        const last = page[page.length - 1];
-        if (page.length < 2 || !last) break;
-        cursor = { createdAt: last.createdAt, id: last.id };
-      }
-      expect(seen).toEqual(expected);
+      const seen = await everyPage(2, (page) => store.listCollections('user-a', page));
+      expect(seen.map((c) => c.id)).toEqual(expected);
     });
 
     it('adds, lists, loads and deletes faces, counting them, owner-checked', async () => {
@@ -99,7 +107,7 @@ export function collectionStoreConformance(name: string, factory: () => Promise<
       expect(listed?.[0]).not.toHaveProperty('sealed');
       expect(await store.listFaces('user-b', c.id, { limit: 10, cursor: null })).toBeNull();
 
-      const sealed = await store.loadSealedFaces(c.id);
+      const sealed = await store.loadSealedFaces(c.id, { limit: 10, cursor: null });
       expect(sealed).toHaveLength(2);
       expect(sealed.every((f) => Buffer.from(f.sealed).equals(Buffer.from([1, 2, 3, 250])))).toBe(true);
 
@@ -126,8 +134,43 @@ export function collectionStoreConformance(name: string, factory: () => Promise<
       for (let i = 0; i < 3; i++) await store.addFace(newFace(c.id));
       await store.addFace(newFace(kept.id));
       await store.deleteCollection('user-a', c.id);
-      expect(await store.loadSealedFaces(c.id)).toEqual([]);
-      expect(await store.loadSealedFaces(kept.id)).toHaveLength(1);
+      const all = { limit: 10, cursor: null };
+      expect(await store.loadSealedFaces(c.id, all)).toEqual([]);
+      expect(await store.loadSealedFaces(kept.id, all)).toHaveLength(1);
+    });
+
+    it('loads sealed faces a page at a time, newest first, each exactly once', async () => {
+      const c = await newCollection(store);
+      const added = [];
+      for (let i = 0; i < 7; i++) {
+        // Equal timestamps too: the id breaks the tie, so no face is skipped or read twice.
+        const face = newFace(c.id, { now: T0 + (i % 3), sealed: Buffer.from([i]) });
+        added.push(face);
+        await store.addFace(face);
+      }
+      await store.addFace(newFace((await newCollection(store)).id));
+      const expected = [...added]
+        .sort((a, b) => b.now - a.now || (a.id < b.id ? 1 : -1))
+        .map((f) => [f.id, f.sealed[0]]);
+      const seen = await everyPage(3, (page) => store.loadSealedFaces(c.id, page));
+      expect(seen.map((f) => [f.id, f.sealed[0]])).toEqual(expected);
+    });
+
+    it('gets the sealed faces of given ids that are still in the collection', async () => {
+      const c = await newCollection(store);
+      const other = await newCollection(store);
+      const [a, b, gone] = [newFace(c.id, { label: 'a' }), newFace(c.id, { label: 'b' }), newFace(c.id)];
+      const elsewhere = newFace(other.id);
+      for (const f of [a, b, gone, elsewhere]) await store.addFace(f);
+      await store.deleteFace('user-a', c.id, gone.id);
+      const got = await store.getSealedFaces(c.id, [b.id, gone.id, elsewhere.id, a.id, 'no-such-face']);
+      expect(got.map((f) => f.id).sort()).toEqual([a.id, b.id].sort());
+      expect(got.find((f) => f.id === a.id)).toMatchObject({
+        collectionId: c.id,
+        label: 'a',
+        sealed: Buffer.from([1, 2, 3, 250]),
+      });
+      expect(await store.getSealedFaces(c.id, [])).toEqual([]);
     });
   });
 }

@@ -190,7 +190,7 @@ export function collectionRoutes(d: HandlerDeps & { collections: CollectionDeps 
       // can never be decrypted again.
       await c.keys.delete(collection.id);
       await c.store.deleteCollection(collection.userId, collection.id);
-      await c.events.publishChanged(collection.id);
+      await c.events.publish({ kind: 'dropped', collectionId: collection.id });
       return reply.code(204).send();
     },
 
@@ -244,7 +244,7 @@ export function collectionRoutes(d: HandlerDeps & { collections: CollectionDeps 
           `Collection ${collection.id} holds ${config.maxCollectionFaces} faces, the most this server keeps in one collection.`,
         );
       }
-      await c.events.publishChanged(collection.id);
+      await c.events.publish({ kind: 'faces-added', collectionId: collection.id, faceIds: [faceId] });
       return reply
         .code(201)
         .header('location', `/v1/collections/${collection.id}/faces/${faceId}`)
@@ -277,7 +277,11 @@ export function collectionRoutes(d: HandlerDeps & { collections: CollectionDeps 
           `Face ${request.params.face_id} not found in collection ${collection.id}.`,
         );
       }
-      await c.events.publishChanged(collection.id);
+      await c.events.publish({
+        kind: 'faces-removed',
+        collectionId: collection.id,
+        faceIds: [request.params.face_id],
+      });
       return reply.code(204).send();
     },
 
@@ -296,9 +300,11 @@ export function collectionRoutes(d: HandlerDeps & { collections: CollectionDeps 
         ? await probeOfSelfie(request, reply, faceIndex)
         : parseEncoding(request.body);
       refuseOtherModel(collection, model);
-      const hits = await index.search(collection.id, probe, k, maxDistance).catch((error: unknown) => {
-        throw error instanceof CollectionKeyMissing ? collectionNotFound(collection.id) : error;
-      });
+      const hits = await index
+        .search(collection.id, probe, k, maxDistance, collection.faceCount)
+        .catch((error: unknown) => {
+          throw error instanceof CollectionKeyMissing ? collectionNotFound(collection.id) : error;
+        });
       return reply.send({
         matches: hits.map((h) => ({
           face_id: h.face.id,
