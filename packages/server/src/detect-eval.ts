@@ -31,6 +31,11 @@ const all: Config[] = [
   ours('ours, 512 pass only', { closeUpInputSize: 0 }),
   ours('default + border', { edgeBorder: 0.0625 }),
   ours('default + large 1600', { largeInputSize: 1600 }),
+  ...(process.env.DETECT_EVAL_TRY
+    ? (JSON.parse(process.env.DETECT_EVAL_TRY) as FaceApiEncoderOptions[]).map((o) =>
+        ours(JSON.stringify(o), o),
+      )
+    : []),
 ];
 // An encoder build to compare with in the same run (e.g. the previous commit's), as the "before" row.
 if (process.env.DETECT_EVAL_BASELINE) {
