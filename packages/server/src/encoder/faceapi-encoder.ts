@@ -50,7 +50,7 @@ export interface FaceApiEncoderOptions {
    * When the quick pass finds one sure close-up face (as above) and other, unsure candidates, each of
    * those is checked again on a square crop around it (`recheckCrop` × its box, black beyond the frame)
    * at this side instead of running the full pass over the whole image: a head-and-shoulders portrait
-   * with a neighbour cut by the frame. 0 runs the full pass instead. Default 0.
+   * with a neighbour cut by the frame. 0 runs the full pass instead. Default 160.
    */
   recheckInputSize?: number;
   /** Side of the recheck crop, as a multiple of the candidate box's longer side. Default 2.5. */
@@ -65,10 +65,11 @@ export interface FaceApiEncoderOptions {
    * over `minScore` runs the full pass (the quick pass misses small faces, so there may be more). Default 0.12.
    */
   recheckMinFace?: number;
-  /** Most candidates rechecked; with more, the full pass runs. Default 2. */
+  /**
+   * Most candidates rechecked; with more, the full pass runs (with two, as in sample2, it finds a third,
+   * smaller face the quick pass does not see). Default 1.
+   */
   recheckMax?: number;
-  /** Keep a candidate the quick pass scored at least `minScore` even when its recheck misses it. Default true. */
-  recheckKeep?: boolean;
   /**
    * `ssd_mobilenetv1` only: black border added on every side of the full (and large) pass's input, as a
    * fraction of that input's longest side, so faces cut by the frame edge sit next to black padding as in
@@ -162,12 +163,11 @@ export class FaceApiEncoder implements Encoder {
       closeUpMinFace: options.closeUpMinFace ?? 0.12,
       closeUpMinScore: options.closeUpMinScore ?? 0.9,
       edgeBorder: options.edgeBorder ?? 0,
-      recheckInputSize: options.recheckInputSize ?? 0,
+      recheckInputSize: options.recheckInputSize ?? 160,
       recheckCrop: options.recheckCrop ?? 2.5,
       recheckMinScore: options.recheckMinScore ?? 0.3,
       recheckMinFace: options.recheckMinFace ?? 0.12,
-      recheckMax: options.recheckMax ?? 2,
-      recheckKeep: options.recheckKeep ?? true,
+      recheckMax: options.recheckMax ?? 1,
       largeInputSize: options.largeInputSize ?? 0,
       maxSide: options.maxSide ?? 1024,
       minScore: options.minScore ?? 0.5,
@@ -214,6 +214,10 @@ export class FaceApiEncoder implements Encoder {
     this.#warmedUp = true;
     // A selfie-sized blank: no face, so both detection passes run and set up their shapes.
     await this.#detect(rt, new Uint8Array(640 * 480 * 3).fill(128), 640, 480, null);
+    const side = this.#options.recheckInputSize;
+    if (rt.ssd && side > 0) {
+      await rt.ssd.detect(new Uint8Array(side * side * 3).fill(128), side, side, this.#options);
+    }
     const face = rt.tf.zeros([150, 150, 3], 'int32') as unknown as NetTensor;
     try {
       await rt.faceapi.nets.faceLandmark68Net.detectLandmarks([face]);
@@ -441,9 +445,11 @@ export class FaceApiEncoder implements Encoder {
         ) {
           const kept: Detection[] = [first];
           for (const c of candidates) {
+            // A confirmed candidate gets the crop's sharper box; an unconfirmed one is kept at or over
+            // minScore (the recheck's own score is noisy: rejecting on it loses real, edge-cut faces).
             const confirmed = await this.#recheck(ssd, image, c);
             if (confirmed) kept.push(confirmed);
-            else if (o.recheckKeep && c.score >= o.minScore) kept.push(c);
+            else if (c.score >= o.minScore) kept.push(c);
           }
           return mergeDetections(kept, [], o.maxResults);
         }
