@@ -24,6 +24,18 @@ const baselineServer = baselineDir
   ? ((await import(join(baselineDir, 'index.js'))) as { startServer: typeof startServer }).startServer
   : undefined;
 
+/**
+ * FACE_ENCODE_BENCH_BASELINE_ENCODER: a module exporting another build's FaceApiEncoder (e.g. main's
+ * src/encoder/faceapi-encoder.ts bundled aside), a row of the interleaved selfie and portraits table.
+ */
+const baselineEncoder = process.env.FACE_ENCODE_BENCH_BASELINE_ENCODER
+  ? (
+      (await import(process.env.FACE_ENCODE_BENCH_BASELINE_ENCODER)) as {
+        FaceApiEncoder: new () => Pick<FaceApiEncoder, 'encode'>;
+      }
+    ).FaceApiEncoder
+  : undefined;
+
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -192,29 +204,35 @@ function load(): string {
 
 /**
  * Whole-encode latency of the selfie and the portraits with the default passes and with the rule before
- * (the quick pass final only for one face of ≥ 1/4 of the side), interleaved: each run encodes every image
+ * (an unsure candidate next to the one sure face runs the full pass), interleaved: each run encodes every image
  * with each in turn. Then each image's p50 over the selfie's.
  */
 async function interleaved(): Promise<void> {
-  const encoders: Array<[string, FaceApiEncoder]> = [
+  const encoders: Array<[string, Pick<FaceApiEncoder, 'encode'>]> = [
     ['default', new FaceApiEncoder()],
-    ['before: one face ≥ 25%', new FaceApiEncoder({ closeUpMinFace: 0.25, closeUpMinScore: 0 })],
+    ['before: full pass for unsure candidates', new FaceApiEncoder({ recheckInputSize: 0 })],
   ];
+  if (baselineEncoder) encoders.push(['baseline build', new baselineEncoder()]);
   const images: Array<[string, Buffer]> = [
     ['selfie', image],
     ['portrait, 2 faces', portrait],
   ];
   if (onePerson) images.push(['portrait, one person', onePerson]);
   const times = new Map<string, number[]>();
+  // CPU time of the process (this thread and libvips's), steadier than wall time on a busy machine.
+  const cpu = new Map<string, number[]>();
   for (const [, e] of encoders) for (const [, img] of images) await e.encode(img); // warm-up
   const n = quick ? 5 : 30;
   for (let r = 0; r < n; r++) {
     for (const [imageName, img] of images) {
       for (const [name, e] of encoders) {
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         await e.encode(img);
+        const c = process.cpuUsage(c0);
         const key = `${name}\u0000${imageName}`;
         times.set(key, [...(times.get(key) ?? []), performance.now() - t0]);
+        cpu.set(key, [...(cpu.get(key) ?? []), (c.user + c.system) / 1000]);
       }
     }
   }
@@ -228,15 +246,20 @@ async function interleaved(): Promise<void> {
       .map(() => ' --- |')
       .join('')}`,
   );
-  for (const [name] of encoders) {
-    const v = images.map(([i]) => times.get(`${name}\u0000${i}`) ?? []);
-    const selfie = pct(v[0] ?? [], 50);
-    console.log(
-      `| ${name} | ${v.map((t) => `${ms(pct(t, 50))} / ${ms(pct(t, 95))}`).join(' | ')} | ${v
-        .slice(1)
-        .map((t) => `${(pct(t, 50) / selfie).toFixed(2)}×`)
-        .join(' | ')} |`,
-    );
+  for (const [label, source] of [
+    ['wall', times],
+    ['CPU', cpu],
+  ] as const) {
+    for (const [name] of encoders) {
+      const v = images.map(([i]) => source.get(`${name}\u0000${i}`) ?? []);
+      const selfie = pct(v[0] ?? [], 50);
+      console.log(
+        `| ${name}, ${label} | ${v.map((t) => `${ms(pct(t, 50))} / ${ms(pct(t, 95))}`).join(' | ')} | ${v
+          .slice(1)
+          .map((t) => `${(pct(t, 50) / selfie).toFixed(2)}×`)
+          .join(' | ')} |`,
+      );
+    }
   }
 }
 

@@ -26,11 +26,20 @@ function ours(name: string, options: FaceApiEncoderOptions): Config {
 
 const all: Config[] = [
   { name: 'stock face-api (512×512, detection only)', detect: stockDetect, time: stockDetect },
-  ours('ours, default (quick pass final for one sure face ≥ 12%, else merged passes)', {}),
+  ours(
+    'ours, default (one sure face ≥ 12%: quick pass, one more candidate rechecked on a crop; else merged passes)',
+    {},
+  ),
+  ours('ours, full pass for any unsure candidate (before)', { recheckInputSize: 0 }),
   ours('ours, quick pass final for one face ≥ 25% (before)', { closeUpMinFace: 0.25, closeUpMinScore: 0 }),
   ours('ours, 512 pass only', { closeUpInputSize: 0 }),
   ours('default + border', { edgeBorder: 0.0625 }),
   ours('default + large 1600', { largeInputSize: 1600 }),
+  ...(process.env.DETECT_EVAL_TRY
+    ? (JSON.parse(process.env.DETECT_EVAL_TRY) as FaceApiEncoderOptions[]).map((o) =>
+        ours(JSON.stringify(o), o),
+      )
+    : []),
 ];
 // An encoder build to compare with in the same run (e.g. the previous commit's), as the "before" row.
 if (process.env.DETECT_EVAL_BASELINE) {

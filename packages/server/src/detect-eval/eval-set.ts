@@ -143,7 +143,7 @@ const whole = (s: Source): Region => ({ left: 0, top: 0, width: s.width, height:
 const someFaces = (s: Source, n: number) => [...s.faces].sort((a, b) => b.width - a.width).slice(0, n);
 
 /** Photometric and geometric transforms of the whole photo (labels follow the pixels). */
-async function wholeImageTransforms(s: Source): Promise<EvalImage[]> {
+export async function wholeImageTransforms(s: Source): Promise<EvalImage[]> {
   const all = whole(s);
   const same = (faces: Label[]) => faces;
   const out: EvalImage[] = [await cropScaled(s, `${s.name}`, 'none', all)];
@@ -309,7 +309,7 @@ async function collage(name: string, tiles: Tile[], cell: number, cols: number):
   return { name, transform: 'collage', bytes, width, height, faces };
 }
 
-async function collages(sources: Source[]): Promise<EvalImage[]> {
+export async function collages(sources: Source[]): Promise<EvalImage[]> {
   const tiles: Tile[] = sources.flatMap((s) =>
     s.faces.map((f) => {
       const m = Math.max(f.width, f.height) * 0.6;

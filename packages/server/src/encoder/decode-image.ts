@@ -84,3 +84,47 @@ export async function resizeRgb(
     height: info.height,
   };
 }
+
+/**
+ * A square of `side` source pixels at (`left`, `top`) out of 8-bit RGB `pixels`, resized to `toSide`: the
+ * part outside the image is black, as face-api pads. Returns the crop and how to map its pixels back.
+ */
+export async function cropSquareRgb(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  square: { left: number; top: number; side: number },
+  toSide: number,
+): Promise<{ pixels: Uint8Array; width: number; height: number; x0: number; y0: number; scale: number }> {
+  const l = Math.max(0, Math.floor(square.left));
+  const t = Math.max(0, Math.floor(square.top));
+  const r = Math.min(width, Math.ceil(square.left + square.side));
+  const b = Math.min(height, Math.ceil(square.top + square.side));
+  const k = toSide / square.side;
+  const inW = Math.max(1, Math.round((r - l) * k));
+  const inH = Math.max(1, Math.round((b - t) * k));
+  const padLeft = Math.max(0, Math.round((l - square.left) * k));
+  const padTop = Math.max(0, Math.round((t - square.top) * k));
+  const { data, info } = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .extract({ left: l, top: t, width: Math.max(1, r - l), height: Math.max(1, b - t) })
+    .resize({ width: inW, height: inH, fit: 'fill' })
+    .extend({
+      left: padLeft,
+      top: padTop,
+      right: Math.max(0, toSide - inW - padLeft),
+      bottom: Math.max(0, toSide - inH - padTop),
+      background: { r: 0, g: 0, b: 0 },
+    })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  // A crop pixel (x, y) is source pixel (x0 + x / scale, y0 + y / scale).
+  const scale = inW / (r - l);
+  return {
+    pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+    x0: l - padLeft / scale,
+    y0: t - padTop / scale,
+    scale,
+  };
+}
