@@ -1,11 +1,12 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import type { MetadataStore } from '../storage/metadata-store.js';
 import type { KeyRevocations } from './key-revocations.js';
 import { USER_ID, USER_ID_RULE } from './user-id.js';
 
 /** Keys are only ever stored as this hash; the key itself is shown once. */
+// crypto.hash is the one-shot form (no Hash object per call): it runs on every api-key request.
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** Creates a key for `userId`; returns the key (shown once) and its record. */

@@ -8,7 +8,11 @@ import { hashApiKey } from './api-keys.js';
 import type { KeyRevocations } from './key-revocations.js';
 import { USER_ID } from './user-id.js';
 
-export type Authenticator = (request: FastifyRequest) => Promise<string>;
+/**
+ * The caller's user id, or a 401 thrown (or rejected). Synchronous when it needs no I/O (demo mode, a
+ * cached api key): the hook then runs without a promise on the hot path.
+ */
+export type Authenticator = (request: FastifyRequest) => string | Promise<string>;
 
 function bearer(request: FastifyRequest): string | null {
   // Credentials come from the Authorization header only, never from the query string.
@@ -36,7 +40,7 @@ export async function createAuthenticator(
 ): Promise<Authenticator> {
   if (config.auth === 'none') throw new Error('Auth `none` has no authenticator: nothing is checked.');
   if (config.auth === 'demo') {
-    return async (request) => {
+    return (request) => {
       const user = request.headers['user_id'];
       if (typeof user !== 'string' || !USER_ID.test(user)) {
         throw unauthorized('Demo mode: send a user_id header (letters, digits, . _ @ : -).');
@@ -76,15 +80,16 @@ export async function createAuthenticator(
   const { store, now = Date.now } = deps;
   const cache = new ApiKeyCache({ ttlMs: config.apiKeyCacheTtlMs });
   await deps.revocations?.subscribe((keyId) => cache.forget(keyId));
-  return async (request) => {
-    const token = bearer(request);
-    if (!token) throw unauthorized('Missing credentials. Send Authorization: Bearer <api key>.');
-    const hash = hashApiKey(token);
-    const cached = cache.get(hash, now());
-    if (cached !== null) return cached;
+  const lookUp = async (hash: string) => {
     const key = await store.findApiKeyByHash(hash);
     if (!key) throw unauthorized('The API key is invalid or revoked.');
     cache.set(hash, key, now());
     return key.userId;
+  };
+  return (request) => {
+    const token = bearer(request);
+    if (!token) throw unauthorized('Missing credentials. Send Authorization: Bearer <api key>.');
+    const hash = hashApiKey(token);
+    return cache.get(hash, now()) ?? lookUp(hash);
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -47,6 +47,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 declare module 'fastify' {
   interface FastifyRequest {
     userId: string;
+    /** The matched route's path ('/v1/session/:session_id'), '' for none; set once in the first onRequest hook. */
+    routePath: string;
   }
   interface FastifyInstance {
     /** Bounds upload bytes buffered and images decoded at once (load shedding with 503). */
@@ -82,7 +84,7 @@ function createFastify(config: ServerConfig, logger: Logger | undefined) {
     },
     requestIdHeader: false,
     // One log line per request (in onResponse), not Fastify's two: "incoming request" adds nothing to it.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req-${randomUUID()}`;
@@ -159,10 +161,7 @@ function rateLimit(app: FastifyInstance, config: ServerConfig, redis: Redis | nu
     // In Redis when configured, so N API processes still allow the limit once, not N times.
     counter: redis ? new RedisRateCounter({ redis, windowMs }) : new MemoryRateCounter({ windowMs }),
     // Public operations are not limited; nor is an unmatched path (a 404 costs nothing to answer).
-    skip: (request) => {
-      const path = request.routeOptions.url;
-      return path === undefined || PUBLIC.has(path);
-    },
+    skip: (request) => !request.routePath || PUBLIC.has(request.routePath),
   });
 }
 
@@ -206,6 +205,7 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
   // A cap on sockets, so a flood of idle or trickling connections cannot exhaust descriptors.
   app.server.maxConnections = config.maxConnections;
   app.decorateRequest('userId', '');
+  app.decorateRequest('routePath', '');
   app.decorate('uploadGate', new UploadGate(config.uploadBufferMb * 2 ** 20, config.uploadDecodes));
   // Callback hooks on every request: no promise, no extra microtask per hook.
   app.addHook('onRequestAbort', (request, done) => {
@@ -213,6 +213,8 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
     done();
   });
   app.addHook('onRequest', (request, reply, done) => {
+    // request.routeOptions builds a new object on every read: read it once, for every later hook.
+    request.routePath = request.routeOptions.url ?? '';
     reply.header('x-request-id', request.id);
     done();
   });
@@ -234,24 +236,39 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
   const authenticate = o.authenticate;
   if (authenticate) {
     const failures = new LoginFailures(config.authFailureMax, config.rateLimitWindowMs);
-    app.addHook('onRequest', async (request: FastifyRequest) => {
-      const path = request.routeOptions.url;
-      if (!path || PUBLIC.has(path)) return;
+    // A callback hook: a cached key or a demo user needs no promise, nor a microtask.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const path = request.routePath;
+      if (!path || PUBLIC.has(path)) return done();
       const blockedFor = failures.retryAfter(request.ip, Date.now());
       if (blockedFor !== null) {
-        throw new ApiError(
-          'rate_limited',
-          `Too many failed authentications from this address. Retry in ${blockedFor} seconds.`,
-          { headers: { 'retry-after': String(blockedFor) } },
+        return done(
+          new ApiError(
+            'rate_limited',
+            `Too many failed authentications from this address. Retry in ${blockedFor} seconds.`,
+            { headers: { 'retry-after': String(blockedFor) } },
+          ),
         );
       }
-      try {
-        request.userId = await authenticate(request);
-      } catch (error) {
+      const failed = (error: Error) => {
         if (error instanceof ApiError && error.code === 'unauthorized')
           failures.record(request.ip, Date.now());
-        throw error;
+        done(error);
+      };
+      let user: string | Promise<string>;
+      try {
+        user = authenticate(request);
+      } catch (error) {
+        return failed(error as Error);
       }
+      if (typeof user === 'string') {
+        request.userId = user;
+        return done();
+      }
+      user.then((id) => {
+        request.userId = id;
+        done();
+      }, failed);
     });
   }
   rateLimit(app, config, o.rateLimitRedis ?? null);
@@ -260,7 +277,7 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
   app.addHook('onResponse', (request, reply, done) => {
     releaseHeld(request);
     const ms = reply.elapsedTime;
-    observeRequest(o.metrics, request.method, request.routeOptions.url, reply.statusCode, ms);
+    observeRequest(o.metrics, request.method, request.routePath || undefined, reply.statusCode, ms);
     request.log.info(
       {
         req: { method: request.method, url: request.url },

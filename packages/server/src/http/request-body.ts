@@ -46,20 +46,23 @@ const sendsBody = (request: FastifyRequest) => {
  * as clients that always send `Content-Type: application/json` expect.
  */
 export function enforceBodyRules(app: FastifyInstance, rules: Map<string, BodyRule>): void {
-  const ruleOf = (request: FastifyRequest) => rules.get(`${request.method} ${request.routeOptions.url}`);
+  const ruleOf = (request: FastifyRequest) => rules.get(`${request.method} ${request.routePath}`);
 
-  // preParsing runs after authentication and before any parser reads the body.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    const accepted = ruleOf(request)?.mediaTypes ?? [];
-    if (accepted.length === 0 || !sendsBody(request)) return payload;
+  // preParsing runs after authentication and before any parser reads the body. A callback hook: it
+  // runs on every request, bodiless GETs included, and needs no promise.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const accepted = ruleOf(request)?.mediaTypes;
+    if (accepted === undefined || accepted.length === 0 || !sendsBody(request)) return done(null, payload);
     const type = mediaTypeOf(request.headers['content-type']);
     if (!accepted.includes(type)) {
-      throw new ApiError(
-        'unsupported_media_type',
-        `This operation takes ${accepted.join(' or ')}; the body was sent as ${type || 'no Content-Type'}.`,
+      return done(
+        new ApiError(
+          'unsupported_media_type',
+          `This operation takes ${accepted.join(' or ')}; the body was sent as ${type || 'no Content-Type'}.`,
+        ),
       );
     }
-    return payload;
+    done(null, payload);
   });
 
   const parseJson = app.getDefaultJsonParser('error', 'error');
