@@ -352,6 +352,9 @@ export function createClientCore<TInput>(
             wait: ENCODE_UPLOAD_WAIT_S,
             signal: opts.signal,
             direct: opts.direct,
+            onUploadProgress: opts.onUploadProgress
+              ? (sent, total) => opts.onUploadProgress?.(job.index, sent, total)
+              : undefined,
           });
           opts.onUpload?.(job.index, image);
         }

@@ -56,6 +56,8 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
   let server: TestServer;
   let clock = Date.now();
   let jpeg: Buffer;
+  /** The engines' part of the server's config (its S3 bucket), for a second process on the same data. */
+  let engineConfig: Partial<ServerConfig>;
 
   beforeAll(async () => {
     if (skip) return;
@@ -64,7 +66,8 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
       .withMetadata({ exif: { IFD0: { Copyright: 'secret' } } })
       .jpeg()
       .toBuffer();
-    server = await startTestServer({ ...(await config()), uploadUrlTtlSeconds: 60 }, { now: () => clock });
+    engineConfig = await config();
+    server = await startTestServer({ ...engineConfig, uploadUrlTtlSeconds: 60 }, { now: () => clock });
   });
   afterAll(async () => {
     await server?.dispose();
@@ -145,6 +148,41 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
       expect(meta.exif).toBeUndefined();
     }
   });
+
+  it.skipIf(skip)(
+    'an object swapped in storage after completion: the worker fails it digest_mismatch and deletes it',
+    async () => {
+      const s = await session();
+      const r = await reserveOk(s, jpeg);
+      await put(r, jpeg);
+      // Completed on this API-only process (no workers): the checked copy waits in the queue.
+      expect(await (await complete(s, r.image_id)).json()).toMatchObject({ status: 'queued' });
+      const { blobKey } = (await server.store.getImageForJob(r.image_id)) ?? {};
+      expect(blobKey).toMatch(/^images\//);
+      // Someone with write access to the storage replaces it with another, valid, image.
+      const swapped = await sharp(sample(1)).resize(320).jpeg().toBuffer();
+      await server.engines.blobs.put(blobKey as string, swapped);
+      // Then a worker process on the same data and storage takes the job.
+      const worker = await startTestServer(
+        { ...engineConfig, workers: 1 },
+        { dataDir: server.dataDir, now: () => clock },
+      );
+      try {
+        let seen = await image(s, r.image_id);
+        for (let i = 0; i < 600 && seen.status !== 'failed' && seen.status !== 'done'; i++) {
+          await new Promise((done) => setTimeout(done, 100));
+          seen = await image(s, r.image_id);
+        }
+        expect(seen).toMatchObject({ status: 'failed', error: { code: 'digest_mismatch' } });
+        expect(await worker.engines.blobs.get(blobKey as string)).toBeNull();
+        expect(await server.engines.blobs.get(blobKey as string)).toBeNull();
+      } finally {
+        // close, not dispose: the data dir is the API server's.
+        await worker.close();
+      }
+    },
+    90_000,
+  );
 
   it.skipIf(skip)('storage refuses a body that does not match the declared checksum', async () => {
     const s = await session();
