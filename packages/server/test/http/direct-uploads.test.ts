@@ -82,11 +82,12 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
     bytes: Uint8Array,
     extra: Record<string, unknown> = {},
     user = 'alice',
+    headers: Record<string, string> = {},
   ) =>
     server.call(`/v1/image/${sessionId}/upload-url`, {
       method: 'POST',
       user,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({
         image_name: 'direct.jpg',
         content_type: 'image/jpeg',
@@ -254,6 +255,37 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
       detail: 'Too many images. Limit is 5 images per session.',
     });
   });
+
+  it.skipIf(skip)(
+    'a reservation retried under its Idempotency-Key replays it and takes no second slot',
+    async () => {
+      const s = await session();
+      const key = { 'idempotency-key': 'reserve-1' };
+      const first = await reserve(s, jpeg, {}, 'alice', key);
+      expect(first.status).toBe(201);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      const r = (await first.json()) as Reservation;
+      const again = await reserve(s, jpeg, {}, 'alice', key);
+      expect(again.status, await again.clone().text()).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.headers.get('location')).toBe(`/v1/image/${s}/${r.image_id}`);
+      expect(await again.json()).toEqual(r);
+      // Still replayed once the session is full: the retry is the same reservation, not a 6th.
+      for (let i = 0; i < 4; i++) await reserveOk(s, jpeg);
+      const full = await reserve(s, jpeg, {}, 'alice', key);
+      expect(full.status).toBe(201);
+      expect(((await full.json()) as Reservation).image_id).toBe(r.image_id);
+      const listed = await server.call(`/v1/session/${s}`, { user: 'alice' });
+      expect(((await listed.json()) as { images: unknown[] }).images).toHaveLength(5);
+      // The same key with another payload is refused, as for uploads.
+      const other = await reserve(s, jpeg, { image_name: 'other.jpg' }, 'alice', key);
+      expect(other.status).toBe(422);
+      expect(await other.json()).toMatchObject({ code: 'idempotency_conflict' });
+      // The replayed URL is the reservation's own: it takes the bytes, and the image completes.
+      expect((await put(r, jpeg)).status).toBeLessThan(300);
+      expect((await complete(s, r.image_id)).status).toBe(200);
+    },
+  );
 
   it.skipIf(skip)('reservations racing uploads for the last slots: exactly 5 win', async () => {
     const s = await session();
