@@ -1,6 +1,6 @@
 // Picks a photo (or, with ?sample=<path>, fetches one from this origin), uploads it with the SDK
 // and renders the session summary. `?server=<url>` points the page at a server; `?user=<id>` names
-// the demo user.
+// the demo user; `?direct=1` ticks the direct-upload switch (reserve, PUT to storage, complete).
 import { createFaceEncodeClient, FaceEncodeError, type SessionSummary } from '@face-encode/sdk';
 
 const params = new URLSearchParams(location.search);
@@ -9,7 +9,21 @@ const serverInput = $<HTMLInputElement>('server');
 const statusLine = $('status');
 const errorLine = $('error');
 const output = $('summary');
+const directBox = $<HTMLInputElement>('direct');
+const progressBar = $<HTMLProgressElement>('progress');
+const progressText = $('progress-text');
 serverInput.value = params.get('server') ?? serverInput.value;
+directBox.checked = params.get('direct') === '1';
+
+/** Direct uploads only: the browser reports the bytes sent to storage (XMLHttpRequest upload events). */
+function showProgress(sent: number, total: number): void {
+  progressBar.hidden = false;
+  progressBar.max = total;
+  progressBar.value = sent;
+  progressText.textContent = `${sent} of ${total} bytes sent`;
+  progressText.dataset.sent = String(sent);
+  progressText.dataset.total = String(total);
+}
 
 /** The summary without the 128 numbers per face, which are long and identify a person. */
 function redact(summary: SessionSummary): unknown {
@@ -34,6 +48,8 @@ async function run(file: Blob, name: string): Promise<void> {
   document.body.dataset.state = 'working';
   try {
     const summary = await client.encode([{ input: file, imageName: name }], {
+      direct: directBox.checked,
+      onUploadProgress: (_index, sent, total) => showProgress(sent, total),
       onProgress: (s) =>
         (statusLine.textContent = `Session ${s.status}: ${s.images.map((i) => i.status).join(', ')}`),
     });

@@ -352,6 +352,9 @@ export function createClientCore<TInput>(
             wait: ENCODE_UPLOAD_WAIT_S,
             signal: opts.signal,
             direct: opts.direct,
+            onUploadProgress: opts.onUploadProgress
+              ? (sent, total) => opts.onUploadProgress?.(job.index, sent, total)
+              : undefined,
           });
           opts.onUpload?.(job.index, image);
         }
@@ -396,9 +399,10 @@ export function createClientCore<TInput>(
   };
 
   /**
-   * Reserve a slot, PUT the bytes to the returned target, complete. The reservation is not retried (a
-   * retry after a lost response would hold a second slot until it lapses); the PUT is sent once (its
-   * URL takes one write); completing is retried, and a retry that finds it done reads the image.
+   * Reserve a slot, PUT the bytes to the returned target, complete. The reservation is retried under one
+   * Idempotency-Key, so a retry after a lost response gets the same reservation, not a second slot; the
+   * PUT is sent once (its URL takes one write); completing is retried, and a retry that finds it done
+   * reads the image.
    */
   async function directUpload(
     sessionId: string,
@@ -407,15 +411,16 @@ export function createClientCore<TInput>(
     opts: UploadOptions,
   ): Promise<WithResponse<Image>> {
     const declared = await describeUpload(new Uint8Array(await blob.arrayBuffer()));
+    const idempotencyKey = opts.idempotencyKey ?? randomId();
     const reserved = await send(
       (signal) =>
         raw.POST('/v1/image/{session_id}/upload-url', {
-          params: { path: { session_id: sessionId } },
+          params: { path: { session_id: sessionId }, header: { 'Idempotency-Key': idempotencyKey } },
           body: { ...declared, ...(name ? { image_name: name } : {}) },
           headers: opts.headers,
           signal,
         }),
-      { signal: opts.signal, timeoutMs: opts.timeoutMs, maxRetries: 0 },
+      { signal: opts.signal, timeoutMs: opts.timeoutMs, maxRetries: opts.maxRetries },
     );
     await sendUpload(reserved.upload, new Blob([blob], { type: declared.content_type }), {
       fetch: (...args) => (options.fetch ?? globalThis.fetch)(...args),

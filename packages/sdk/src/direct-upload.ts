@@ -108,7 +108,16 @@ function xhrUpload(target: UploadTarget, body: Blob, onProgress: UploadProgress,
     xhr.open(target.method, target.url);
     for (const [name, value] of Object.entries(target.headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (event) => onProgress(event.loaded, event.total || body.size);
-    xhr.onload = () => resolve(new Response(xhr.responseText, { status: xhr.status }));
+    // A 204 (the file-store target's answer) must have a null body: `new Response('', 204)` throws,
+    // and a throw here would leave the promise pending forever.
+    xhr.onload = () => {
+      try {
+        const empty = xhr.status === 204 || xhr.status === 205 || xhr.status === 304;
+        resolve(new Response(empty ? null : xhr.responseText, { status: xhr.status }));
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
     xhr.onerror = () => reject(new Error('network error'));
     xhr.onabort = () => reject(new Error('aborted'));
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });

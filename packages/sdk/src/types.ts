@@ -115,6 +115,8 @@ export interface EncodeOptions extends WaitOptions {
   onUpload?: (index: number, image: Image) => void;
   /** Upload each file straight to storage (see `UploadOptions.direct`). Default false. */
   direct?: boolean;
+  /** Direct uploads: progress of file `index`'s bytes, in browsers (XMLHttpRequest). Default none. */
+  onUploadProgress?: (index: number, sent: number, total: number) => void;
 }
 
 /** A file for `encode`: the input alone, or with its image name. */

@@ -72,28 +72,91 @@ describe.skipIf(!hasChromium)('browser example', () => {
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  it('uploads a photo from the page and renders a done image with a face', async () => {
+  interface PageSummary {
+    status: string;
+    images: { status: string; image_name: string; faces: { encoding: string }[] }[];
+  }
+
+  /** Opens the page with `extra` query parameters and returns its summary once done (or its error). */
+  async function runPage(extra: Record<string, string> = {}) {
     const tab = await browser.newPage();
     const logs: string[] = [];
+    const requests: { method: string; url: string }[] = [];
     tab.on('console', (m) => logs.push(m.text()));
+    tab.on('pageerror', (e) => logs.push(`uncaught: ${e.message}`));
+    tab.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
     const query = new URLSearchParams({
       server: api.server.url,
       sample: '/sample.jpg',
       user: 'browser-test',
+      ...extra,
     });
+    tab.on('requestfailed', (r) => logs.push(`failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
     await tab.goto(`${page.origin}/?${query}`);
-    await tab.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 90_000 });
+    await tab
+      .waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 50_000 })
+      .catch(async (error: unknown) => {
+        const status = await tab.textContent('#status');
+        throw new Error(`page stuck at "${status}"; console: ${logs.join('\n')}`, { cause: error });
+      });
     const error = await tab.textContent('#error');
     expect(error, `page error; console: ${logs.join('\n')}`).toBe('');
-    const summary = JSON.parse((await tab.textContent('#summary')) ?? '{}') as {
-      status: string;
-      images: { status: string; image_name: string; faces: { encoding: string }[] }[];
-    };
+    const summary = JSON.parse((await tab.textContent('#summary')) ?? '{}') as PageSummary;
+    const progress = await tab.$eval('#progress-text', (el) => ({ ...(el as HTMLElement).dataset }));
+    await tab.close();
+    // Only the calls to the API: the page's own files and the sample are left out.
+    const apiCalls = requests
+      .filter((r) => r.url.startsWith(api.server.url))
+      .map((r) => `${r.method} ${new URL(r.url).pathname}`);
+    const putUrl = requests.find((r) => r.method === 'PUT')?.url;
+    return { summary, apiCalls, progress, putUrl };
+  }
+
+  const expectOneDoneFace = (summary: PageSummary) => {
     expect(summary.status).toBe('completed');
     expect(summary.images).toHaveLength(1);
     expect(summary.images[0]).toMatchObject({ status: 'done', image_name: 'sample.jpg' });
     expect(summary.images[0]?.faces.length).toBeGreaterThanOrEqual(1);
     expect(summary.images[0]?.faces[0]?.encoding).toBe('[128 numbers]');
-    await tab.close();
+  };
+
+  it('uploads a photo from the page and renders a done image with a face', async () => {
+    const { summary, apiCalls, progress } = await runPage();
+    expectOneDoneFace(summary);
+    expect(apiCalls).toContainEqual(expect.stringMatching(/^POST \/v1\/image\/[\w-]+$/));
+    expect(apiCalls.filter((c) => c.includes('/upload-url') || c.includes('/v1/uploads/'))).toEqual([]);
+    expect(progress).toEqual({});
+  });
+
+  it('with the direct-upload switch: reserves, PUTs the bytes to the upload URL, completes', async () => {
+    const { summary, apiCalls, progress, putUrl } = await runPage({ direct: '1' });
+    expectOneDoneFace(summary);
+    // The bytes went to the upload target (on the file store, the API's own PUT /v1/uploads/{token}),
+    // across origins: Chromium sent the PUT only after its CORS preflight passed.
+    const steps = apiCalls.filter((c) =>
+      /upload-url|\/v1\/uploads\/|\/complete$|^POST \/v1\/image\//.test(c),
+    );
+    expect(steps).toEqual([
+      expect.stringMatching(/^POST \/v1\/image\/[\w-]+\/upload-url$/),
+      expect.stringMatching(/^PUT \/v1\/uploads\/[\w.-]+$/),
+      expect.stringMatching(/^POST \/v1\/image\/[\w-]+\/[\w-]+\/complete$/),
+    ]);
+    // Chromium reported the upload's progress, up to every byte of the photo.
+    const size = readFileSync(samplePath(2)).byteLength;
+    expect(progress).toEqual({ sent: String(size), total: String(size) });
+    // The preflight Chromium sent (not reported to the page) allows the page's origin, PUT and the
+    // headers the SDK sets; asked again here to see its answer.
+    const preflight = await fetch(putUrl ?? '', {
+      method: 'OPTIONS',
+      headers: {
+        origin: page.origin,
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'content-type,content-md5',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(page.origin);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('PUT');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/content-type.*content-md5/);
   });
 });

@@ -217,6 +217,46 @@ describe('retries', () => {
     expect(sizes).toEqual([4, 4, 4]);
   });
 
+  it('retries a direct reservation under one Idempotency-Key, then PUTs and completes once', async () => {
+    const keys: (string | null)[] = [];
+    const calls: string[] = [];
+    server.use(
+      http.post(`${BASE}/v1/image/:id/upload-url`, ({ request }) => {
+        keys.push(request.headers.get('idempotency-key'));
+        if (keys.length === 1) return HttpResponse.error();
+        return HttpResponse.json(
+          {
+            image_id: IMAGE_ID,
+            upload: {
+              method: 'PUT',
+              url: `${BASE}/v1/uploads/token-1`,
+              headers: { 'content-type': 'image/jpeg' },
+              expires_at: new Date(Date.now() + 60_000).toISOString(),
+            },
+          },
+          { status: 201, headers: { 'Idempotent-Replayed': 'true' } },
+        );
+      }),
+      http.put(`${BASE}/v1/uploads/:token`, () => {
+        calls.push('put');
+        return new HttpResponse(null, { status: 204 });
+      }),
+      http.post(`${BASE}/v1/image/:id/:image/complete`, () => {
+        calls.push('complete');
+        return HttpResponse.json(image());
+      }),
+    );
+    await client().uploadImage(SESSION_ID, jpeg(), { direct: true });
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBeTruthy();
+    expect(keys[1]).toBe(keys[0]);
+    expect(calls).toEqual(['put', 'complete']);
+    // A caller-given key is the one sent (the first attempt fails again, so twice).
+    keys.length = 0;
+    await client().uploadImage(SESSION_ID, jpeg(), { direct: true, idempotencyKey: 'mine-2' });
+    expect(keys).toEqual(['mine-2', 'mine-2']);
+  });
+
   it('uses a caller-given Idempotency-Key', async () => {
     let key: string | null = null;
     server.use(

@@ -175,6 +175,12 @@ export interface paths {
          *
          *     Limits are checked here: `size_bytes` up to the upload limit, `content_type` an accepted type.
          *     The 6th image (uploads and reservations together) → 400 `too_many_images`.
+         *
+         *     `Idempotency-Key`: the same key with the same body returns the first reservation (the same
+         *     `image_id` and `upload`, until `upload.expires_at`) and takes no second slot, even when the
+         *     session is full; with a different body → 422; while the first request is in flight → 409. When
+         *     the first request was cut short after reserving, the retry gets that reservation with a freshly
+         *     signed `upload.url`.
          */
         post: operations["reserveUpload"];
         delete?: never;
@@ -1432,7 +1438,13 @@ export interface operations {
     reserveUpload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (1-255 printable characters) that makes a retried POST safe.
+                 * @example 0b8f5c1e-upload-1
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /**
                  * @description The session's id.
@@ -1451,6 +1463,10 @@ export interface operations {
             /** @description The slot is held; upload the bytes to `upload.url`. */
             201: {
                 headers: {
+                    /** @description The URL of the reserved image. */
+                    Location?: string;
+                    /** @description `true` when this response replays the first response for the same `Idempotency-Key`. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1468,9 +1484,11 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["SessionNotFound"];
+            409: components["responses"]["IdempotencyInFlight"];
             410: components["responses"]["SessionExpired"];
             413: components["responses"]["FileTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };

@@ -33,6 +33,20 @@ export const idempotencyRequestHash = (
     .update(JSON.stringify([u.sessionId, u.sha256, u.imageName, u.wait]))
     .digest('hex');
 
+/** What identifies a direct-upload reservation's payload under one key (sha256 as hex). */
+export const reservationFingerprint = (r: {
+  sessionId: string;
+  imageName: string | null;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  md5: string | undefined;
+}) => ['reserve', r.sessionId, r.imageName, r.contentType, r.sizeBytes, r.sha256, r.md5 ?? null];
+
+/** The stored hash of a request's fingerprint. */
+export const fingerprintHash = (fingerprint: unknown[]) =>
+  createHash('sha256').update(JSON.stringify(fingerprint)).digest('hex');
+
 /** Any idempotent POST: `fingerprint` is what must match for a replay; `sessionId` owns the record. */
 export interface IdempotentRequest {
   userId: string;
@@ -61,7 +75,7 @@ export async function claimIdempotencyKey(
   store: MetadataStore,
   u: IdempotentRequest,
 ): Promise<IdempotencyClaim> {
-  const requestHash = createHash('sha256').update(JSON.stringify(u.fingerprint)).digest('hex');
+  const requestHash = fingerprintHash(u.fingerprint);
   const claim = await store.beginIdempotency({
     userId: u.userId,
     key: u.key,

@@ -56,6 +56,8 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
   let server: TestServer;
   let clock = Date.now();
   let jpeg: Buffer;
+  /** The engines' part of the server's config (its S3 bucket), for a second process on the same data. */
+  let engineConfig: Partial<ServerConfig>;
 
   beforeAll(async () => {
     if (skip) return;
@@ -64,7 +66,8 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
       .withMetadata({ exif: { IFD0: { Copyright: 'secret' } } })
       .jpeg()
       .toBuffer();
-    server = await startTestServer({ ...(await config()), uploadUrlTtlSeconds: 60 }, { now: () => clock });
+    engineConfig = await config();
+    server = await startTestServer({ ...engineConfig, uploadUrlTtlSeconds: 60 }, { now: () => clock });
   });
   afterAll(async () => {
     await server?.dispose();
@@ -79,11 +82,12 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
     bytes: Uint8Array,
     extra: Record<string, unknown> = {},
     user = 'alice',
+    headers: Record<string, string> = {},
   ) =>
     server.call(`/v1/image/${sessionId}/upload-url`, {
       method: 'POST',
       user,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({
         image_name: 'direct.jpg',
         content_type: 'image/jpeg',
@@ -145,6 +149,41 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
       expect(meta.exif).toBeUndefined();
     }
   });
+
+  it.skipIf(skip)(
+    'an object swapped in storage after completion: the worker fails it digest_mismatch and deletes it',
+    async () => {
+      const s = await session();
+      const r = await reserveOk(s, jpeg);
+      await put(r, jpeg);
+      // Completed on this API-only process (no workers): the checked copy waits in the queue.
+      expect(await (await complete(s, r.image_id)).json()).toMatchObject({ status: 'queued' });
+      const { blobKey } = (await server.store.getImageForJob(r.image_id)) ?? {};
+      expect(blobKey).toMatch(/^images\//);
+      // Someone with write access to the storage replaces it with another, valid, image.
+      const swapped = await sharp(sample(1)).resize(320).jpeg().toBuffer();
+      await server.engines.blobs.put(blobKey as string, swapped);
+      // Then a worker process on the same data and storage takes the job.
+      const worker = await startTestServer(
+        { ...engineConfig, workers: 1 },
+        { dataDir: server.dataDir, now: () => clock },
+      );
+      try {
+        let seen = await image(s, r.image_id);
+        for (let i = 0; i < 600 && seen.status !== 'failed' && seen.status !== 'done'; i++) {
+          await new Promise((done) => setTimeout(done, 100));
+          seen = await image(s, r.image_id);
+        }
+        expect(seen).toMatchObject({ status: 'failed', error: { code: 'digest_mismatch' } });
+        expect(await worker.engines.blobs.get(blobKey as string)).toBeNull();
+        expect(await server.engines.blobs.get(blobKey as string)).toBeNull();
+      } finally {
+        // close, not dispose: the data dir is the API server's.
+        await worker.close();
+      }
+    },
+    90_000,
+  );
 
   it.skipIf(skip)('storage refuses a body that does not match the declared checksum', async () => {
     const s = await session();
@@ -216,6 +255,37 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
       detail: 'Too many images. Limit is 5 images per session.',
     });
   });
+
+  it.skipIf(skip)(
+    'a reservation retried under its Idempotency-Key replays it and takes no second slot',
+    async () => {
+      const s = await session();
+      const key = { 'idempotency-key': 'reserve-1' };
+      const first = await reserve(s, jpeg, {}, 'alice', key);
+      expect(first.status).toBe(201);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      const r = (await first.json()) as Reservation;
+      const again = await reserve(s, jpeg, {}, 'alice', key);
+      expect(again.status, await again.clone().text()).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.headers.get('location')).toBe(`/v1/image/${s}/${r.image_id}`);
+      expect(await again.json()).toEqual(r);
+      // Still replayed once the session is full: the retry is the same reservation, not a 6th.
+      for (let i = 0; i < 4; i++) await reserveOk(s, jpeg);
+      const full = await reserve(s, jpeg, {}, 'alice', key);
+      expect(full.status).toBe(201);
+      expect(((await full.json()) as Reservation).image_id).toBe(r.image_id);
+      const listed = await server.call(`/v1/session/${s}`, { user: 'alice' });
+      expect(((await listed.json()) as { images: unknown[] }).images).toHaveLength(5);
+      // The same key with another payload is refused, as for uploads.
+      const other = await reserve(s, jpeg, { image_name: 'other.jpg' }, 'alice', key);
+      expect(other.status).toBe(422);
+      expect(await other.json()).toMatchObject({ code: 'idempotency_conflict' });
+      // The replayed URL is the reservation's own: it takes the bytes, and the image completes.
+      expect((await put(r, jpeg)).status).toBeLessThan(300);
+      expect((await complete(s, r.image_id)).status).toBe(200);
+    },
+  );
 
   it.skipIf(skip)('reservations racing uploads for the last slots: exactly 5 win', async () => {
     const s = await session();

@@ -9,7 +9,12 @@ import type { ImageContentType } from '../image-type.js';
 import { receiveUpload, type ReceivedImage } from '../receive-upload.js';
 import { toApiImage } from '../to-api.js';
 import { waitSeconds } from '../wait-param.js';
-import { claimIdempotency, IDEMPOTENCY_TTL_MS } from '../upload-idempotency.js';
+import {
+  claimIdempotency,
+  claimIdempotencyKey,
+  IDEMPOTENCY_TTL_MS,
+  reservationFingerprint,
+} from '../upload-idempotency.js';
 import { uploadLimits, userOf, type HandlerDeps } from './handler-deps.js';
 import { sessionNotFound, tooManyImages } from './route-errors.js';
 
@@ -131,14 +136,14 @@ export function imageRoutes(d: HandlerDeps) {
     return (await store.getImage(image.userId, image.sessionId, image.id)) ?? image;
   }
 
-  /** 201 with the image; under an Idempotency-Key the response is stored first, so a retry replays it. */
-  async function answer(
+  /** 201 with `body` at the image's URL; under an Idempotency-Key it is stored first, so a retry replays it. */
+  async function created(
     reply: FastifyReply,
     image: ImageRecord,
+    body: unknown,
     idemKey: string | undefined,
     replayed: boolean,
   ) {
-    const body = toApiImage(image, { landmarks: false });
     if (idemKey) {
       await store.completeIdempotency(
         image.userId,
@@ -151,6 +156,29 @@ export function imageRoutes(d: HandlerDeps) {
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(201).header('location', `/v1/image/${image.sessionId}/${image.id}`).send(body);
   }
+
+  /** An upload's 201: the image. */
+  const answer = (reply: FastifyReply, image: ImageRecord, idemKey: string | undefined, replayed: boolean) =>
+    created(reply, image, toApiImage(image, { landmarks: false }), idemKey, replayed);
+
+  /** A reservation's 201: the image id and where to send the bytes until it lapses. */
+  const reserved = (
+    reply: FastifyReply,
+    image: ImageRecord,
+    upload: { method: string; url: string; headers: Record<string, string> },
+    idemKey: string | undefined,
+    replayed: boolean,
+  ) =>
+    created(
+      reply,
+      image,
+      {
+        image_id: image.id,
+        upload: { ...upload, expires_at: new Date(image.uploadExpiresAt ?? 0).toISOString() },
+      },
+      idemKey,
+      replayed,
+    );
 
   return {
     async uploadImage(request: UploadRequest, reply: FastifyReply) {
@@ -205,7 +233,8 @@ export function imageRoutes(d: HandlerDeps) {
     async reserveUpload(request: ReserveRequest, reply: FastifyReply) {
       const userId = userOf(request);
       const body = request.body;
-      const session = await openSession(userId, request.params.session_id, undefined);
+      const idemKey = request.headers['idempotency-key'] as string | undefined;
+      const session = await openSession(userId, request.params.session_id, idemKey);
       const { maxFileBytes } = uploadLimits(config);
       if (body.size_bytes > maxFileBytes)
         throw new ApiError('file_too_large', `The file is over the ${maxFileBytes / 2 ** 20} MiB limit.`);
@@ -215,45 +244,100 @@ export function imageRoutes(d: HandlerDeps) {
           'md5 is required: this server stores uploads in S3, which checks the Content-MD5 of the upload.',
         );
       }
-      const id = randomUUID();
-      const blobKey = `uploads/${id}`;
       const sha256 = Buffer.from(body.sha256, 'base64').toString('hex');
-      const now = d.now();
-      const expiresAt = now + config.uploadUrlTtlSeconds * 1000;
-      const headers: Record<string, string> = { 'content-type': body.content_type };
-      if (body.md5) headers['content-md5'] = body.md5;
-      // Signed before the slot is taken: a signing failure then costs no slot.
-      const upload = blobs.presignPut
-        ? await blobs.presignPut({
+      const imageName = body.image_name === undefined ? null : sanitizeImageName(body.image_name);
+      let claimed = false;
+      try {
+        if (idemKey) {
+          const claim = await claimIdempotencyKey(store, {
+            userId,
+            key: idemKey,
+            sessionId: session.id,
+            fingerprint: reservationFingerprint({
+              sessionId: session.id,
+              imageName,
+              contentType: body.content_type,
+              sizeBytes: body.size_bytes,
+              sha256,
+              md5: body.md5,
+            }),
+            now: d.now(),
+          });
+          if (claim.state === 'replay') {
+            const first = JSON.parse(claim.body) as { image_id: string };
+            return reply
+              .code(claim.statusCode)
+              .header('location', `/v1/image/${session.id}/${first.image_id}`)
+              .header('idempotent-replayed', 'true')
+              .type('application/json')
+              .serializer((x: unknown) => x as string)
+              .send(claim.body);
+          }
+          claimed = true;
+          // The claimer crashed; if it got as far as reserving, that reservation (with a fresh URL) is the answer.
+          const stored =
+            claim.state === 'reclaimed' ? await storedReservation(userId, session.id, sha256) : null;
+          if (stored?.blobKey && stored.uploadExpiresAt) {
+            const target = await uploadTarget(request, stored.id, stored.blobKey, stored.uploadExpiresAt);
+            return await reserved(reply, stored, target, idemKey, true);
+          }
+        }
+        const id = randomUUID();
+        const blobKey = `uploads/${id}`;
+        const now = d.now();
+        const expiresAt = now + config.uploadUrlTtlSeconds * 1000;
+        // Signed before the slot is taken: a signing failure then costs no slot.
+        const target = await uploadTarget(request, id, blobKey, expiresAt);
+        const added = await store.reserveImage({
+          id,
+          userId,
+          sessionId: session.id,
+          imageName,
+          contentType: body.content_type,
+          sizeBytes: body.size_bytes,
+          sha256,
+          blobKey,
+          maxImages: config.maxImages,
+          now,
+          uploadExpiresAt: expiresAt,
+        });
+        if (!added.ok) throw slotRefused(session, added.reason);
+        return await reserved(reply, added.image, target, claimed ? idemKey : undefined, false);
+      } finally {
+        // Drops only an unfinished claim: a refused reservation may be retried under the same key.
+        if (claimed && idemKey) await store.abandonIdempotency(userId, idemKey);
+      }
+
+      /** A crashed request's reservation of these bytes: still awaiting them, with the same SHA-256. */
+      async function storedReservation(owner: string, sessionId: string, digest: string) {
+        const images = await store.listImages(owner, sessionId);
+        return (
+          images.find(
+            (i) =>
+              i.status === 'awaiting_upload' &&
+              i.sha256 === digest &&
+              i.imageName === imageName &&
+              (i.uploadExpiresAt ?? 0) > d.now(),
+          ) ?? null
+        );
+      }
+
+      /** Where the bytes go: a presigned S3 PUT, or this server's PUT /v1/uploads/{token}. */
+      async function uploadTarget(req: ReserveRequest, id: string, blobKey: string, expiresAt: number) {
+        const headers: Record<string, string> = { 'content-type': body.content_type };
+        if (body.md5) headers['content-md5'] = body.md5;
+        if (blobs.presignPut) {
+          return blobs.presignPut({
             key: blobKey,
             sizeBytes: body.size_bytes,
             contentType: body.content_type,
             md5: body.md5 as string,
-            expiresInSeconds: config.uploadUrlTtlSeconds,
-          })
-        : {
-            method: 'PUT' as const,
-            url: `${request.protocol}://${request.host}/v1/uploads/${d.uploadTokens.sign({ imageId: id, expiresAt })}`,
-            headers,
-          };
-      const reserved = await store.reserveImage({
-        id,
-        userId,
-        sessionId: session.id,
-        imageName: body.image_name === undefined ? null : sanitizeImageName(body.image_name),
-        contentType: body.content_type,
-        sizeBytes: body.size_bytes,
-        sha256,
-        blobKey,
-        maxImages: config.maxImages,
-        now,
-        uploadExpiresAt: expiresAt,
-      });
-      if (!reserved.ok) throw slotRefused(session, reserved.reason);
-      return reply
-        .code(201)
-        .header('location', `/v1/image/${session.id}/${id}`)
-        .send({ image_id: id, upload: { ...upload, expires_at: new Date(expiresAt).toISOString() } });
+            expiresInSeconds: Math.max(1, Math.ceil((expiresAt - d.now()) / 1000)),
+          });
+        }
+        const token = d.uploadTokens.sign({ imageId: id, expiresAt });
+        return { method: 'PUT' as const, url: `${req.protocol}://${req.host}/v1/uploads/${token}`, headers };
+      }
     },
 
     async completeUpload(request: CompleteRequest, reply: FastifyReply) {
