@@ -197,10 +197,13 @@ export async function normalizeImage(bytes: Uint8Array, o: NormalizeOptions): Pr
         : null;
   const attempts: Array<() => Promise<Buffer>> = [
     stripped
-      ? // The full decode a re-encode would do, without the encode.
+      ? // A decode of all the compressed data (truncated files fail) into an 8×8 thumbnail: no encode, no
+        // full-size buffer (stats() cost 4× a re-encode: it also convolves for sharpness).
         () =>
           decode(stripped)
-            .stats()
+            .resize(8, 8, { fit: 'fill', kernel: 'nearest' })
+            .raw()
+            .toBuffer()
             .then(() => stripped)
       : () => {
           // PNG stays lossless (16-bit and alpha survive); JPEG and WebP are re-encoded at high quality.
