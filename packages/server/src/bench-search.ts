@@ -16,6 +16,11 @@ import { SqliteCollectionStore } from './storage/sqlite-collection-store.js';
 import { SqliteKeyStore } from './storage/sqlite-key-store.js';
 
 const sizes = (process.env.FACE_ENCODE_BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+/** Rows per query of the cold load; `all` reads the collection in one query (the load before paging). */
+const pageSizeOf = (n: number) =>
+  process.env.FACE_ENCODE_BENCH_PAGE_SIZE === 'all'
+    ? n
+    : Number(process.env.FACE_ENCODE_BENCH_PAGE_SIZE ?? 1000);
 
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -53,7 +58,14 @@ async function benchSize(n: number) {
     global.gc?.();
     const heapBefore = process.memoryUsage();
     const peakBefore = process.resourceUsage().maxRSS / 1024;
-    const index = new CollectionIndex({ store, keys, keyWrap, events: new LocalCollectionEvents() });
+    const events = new LocalCollectionEvents();
+    const index = new CollectionIndex({
+      store,
+      keys,
+      keyWrap,
+      events,
+      pageSize: pageSizeOf(n),
+    });
     const t0 = performance.now();
     const loaded = await index.load(id, n);
     const loadMs = performance.now() - t0;
@@ -81,9 +93,22 @@ async function benchSize(n: number) {
       exactSearch(matrix, n, near, 5, 0.6);
       timings.known.push(performance.now() - t);
     }
+    // A change after the load: applied as a delta (one row read and decrypted, or one row dropped).
+    const extra = randomUUID();
+    insert.run(extra, id, randomUUID(), randomUUID(), n, sealEncoding(key, id, extra, randomEncoding()));
+    let since = performance.now();
+    await events.publish({ kind: 'faces-added', collectionId: id, faceIds: [extra] });
+    await index.load(id);
+    const addMs = performance.now() - since;
+    db.prepare('DELETE FROM collection_faces WHERE id = ?').run(extra);
+    since = performance.now();
+    await events.publish({ kind: 'faces-removed', collectionId: id, faceIds: [extra] });
+    await index.load(id);
+    const deleteMs = performance.now() - since;
+
     const f = (v: number[]) => `${pct(v, 50).toFixed(2)} / ${pct(v, 99).toFixed(2)}`;
     console.log(
-      `| ${n.toLocaleString('en')} | ${f(timings.threshold)} | ${f(timings.known)} | ${f(timings.any)} | ${matrixMb.toFixed(0)} MiB | ${processMb.toFixed(0)} MiB | ${peak} | ${(loadMs / 1000).toFixed(2)} s |`,
+      `| ${n.toLocaleString('en')} | ${f(timings.threshold)} | ${f(timings.known)} | ${f(timings.any)} | ${matrixMb.toFixed(0)} MiB | ${processMb.toFixed(0)} MiB | ${peak} | ${(loadMs / 1000).toFixed(2)} s | ${addMs.toFixed(2)} / ${deleteMs.toFixed(2)} |`,
     );
   } finally {
     await keys.close();
@@ -95,11 +120,13 @@ async function benchSize(n: number) {
 if (process.env.FACE_ENCODE_BENCH_CHILD) {
   for (const n of sizes) await benchSize(n);
 } else {
-  console.log(`bench:search, Node ${process.version}, one thread; latencies in ms (p50 / p99)`);
   console.log(
-    '| faces | k=5, max 0.6, random probe | k=5, max 0.6, probe near a stored face | k=100, max 4 (no pruning) | matrix | RSS growth at load | peak RSS | cold load (paged read + decrypt) |',
+    `bench:search, Node ${process.version}, one thread; latencies in ms (p50 / p99); load page ${process.env.FACE_ENCODE_BENCH_PAGE_SIZE ?? 1000} rows`,
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    '| faces | k=5, max 0.6, random probe | k=5, max 0.6, probe near a stored face | k=100, max 4 (no pruning) | matrix | RSS growth at load | peak RSS | cold load (paged read + decrypt) | add / delete applied (ms) |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const n of sizes) {
     const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
       env: { ...process.env, FACE_ENCODE_BENCH_SIZES: String(n), FACE_ENCODE_BENCH_CHILD: '1' },

@@ -149,11 +149,16 @@ export class SqliteCollectionStore implements CollectionStore {
 
   async getSealedFaces(collectionId: string, faceIds: string[]): Promise<SealedFace[]> {
     if (faceIds.length === 0) return [];
-    // One array parameter (json_each) instead of a statement per list length.
+    // One array parameter (json_each) instead of a statement per list length. CROSS JOIN keeps the
+    // ids as the outer loop, so each is a primary-key lookup: left to itself the planner scanned
+    // the whole collection through collection_faces_by_collection (0.8 s at 100k faces).
     const rows = this.#sql(
-      `SELECT ${FACE_COLUMNS}, sealed FROM collection_faces
-         WHERE collection_id = ? AND id IN (SELECT value FROM json_each(?))`,
-    ).all(collectionId, JSON.stringify(faceIds)) as FaceRow[];
+      `SELECT ${FACE_COLUMNS.split(', ')
+        .map((c) => `f.${c}`)
+        .join(', ')}, f.sealed
+         FROM json_each(?) AS j CROSS JOIN collection_faces AS f ON f.id = j.value
+         WHERE f.collection_id = ?`,
+    ).all(JSON.stringify(faceIds), collectionId) as FaceRow[];
     return rows.map(toSealedFace);
   }
 
