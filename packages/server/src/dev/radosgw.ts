@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 
 export interface Radosgw {
   /** `http://127.0.0.1:<port>`; use path-style addressing. */
@@ -23,6 +23,8 @@ export interface Radosgw {
   /** A client for the test user, with the checksum defaults the S3 blob store uses. */
   client(overrides?: { secretAccessKey?: string }): S3Client;
   createBucket(name: string): Promise<void>;
+  /** Lets pages from `origin` PUT direct uploads into the bucket (the rule docs/sdk.md gives). */
+  allowBrowserUploads(bucket: string, origin: string): Promise<void>;
   /** Kills the daemons and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -124,6 +126,23 @@ export async function startRadosgw(): Promise<Radosgw> {
       client,
       async createBucket(name) {
         await admin.send(new CreateBucketCommand({ Bucket: name }));
+      },
+      async allowBrowserUploads(bucket, origin) {
+        await admin.send(
+          new PutBucketCorsCommand({
+            Bucket: bucket,
+            CORSConfiguration: {
+              CORSRules: [
+                {
+                  AllowedOrigins: [origin],
+                  AllowedMethods: ['PUT'],
+                  AllowedHeaders: ['content-type', 'content-md5', 'if-none-match'],
+                  MaxAgeSeconds: 600,
+                },
+              ],
+            },
+          }),
+        );
       },
       async stop() {
         if (stopped) return;

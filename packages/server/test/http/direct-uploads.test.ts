@@ -314,6 +314,47 @@ describe.each(targets)('direct uploads: $name', ({ skip, config }) => {
     expect((await complete(other, r.image_id, 'mallory')).status).toBe(404);
   });
 
+  it.skipIf(skip)('the upload target refuses a URL past its expiry, and nothing is stored', async () => {
+    // Real time, not the suite's clock: S3 checks a presigned URL's expiry against its own clock.
+    const brief = await startTestServer({ ...engineConfig, uploadUrlTtlSeconds: 3 });
+    try {
+      const created = await brief.call('/v1/session', { method: 'POST', user: 'alice' });
+      const s = ((await created.json()) as { session_id: string }).session_id;
+      const reserveBrief = async () => {
+        const res = await brief.call(`/v1/image/${s}/upload-url`, {
+          method: 'POST',
+          user: 'alice',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            content_type: 'image/jpeg',
+            size_bytes: jpeg.byteLength,
+            sha256: b64('sha256', jpeg),
+            md5: b64('md5', jpeg),
+          }),
+        });
+        return (await res.json()) as Reservation;
+      };
+      const inTime = await reserveBrief();
+      const late = await reserveBrief();
+      // The same kind of URL used within its 3 s goes through, so the refusal below is the expiry.
+      expect((await put(inTime, jpeg)).status).toBeLessThan(300);
+      await new Promise((done) => setTimeout(done, 4000));
+      const refused = await put(late, jpeg);
+      expect(refused.status).toBe(403);
+      // The file store says why; radosgw answers a bare AccessDenied.
+      expect(await refused.text()).toMatch(/expired at|<Code>AccessDenied<\/Code>/);
+      const { blobKey } = (await brief.store.getImageForJob(late.image_id)) ?? {};
+      expect(await brief.engines.blobs.get(blobKey as string)).toBeNull();
+      const completed = await brief.call(`/v1/image/${s}/${late.image_id}/complete`, {
+        method: 'POST',
+        user: 'alice',
+      });
+      expect(completed.status).toBe(410);
+    } finally {
+      await brief.dispose();
+    }
+  });
+
   it.skipIf(skip)(
     'an expired reservation is refused, and cleanup frees its slot and deletes the object',
     async () => {
