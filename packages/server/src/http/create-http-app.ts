@@ -14,6 +14,7 @@ import type { OpenApiDocument } from './openapi-document.js';
 import { sendProblem, toApiError } from './problem.js';
 import { MemoryRateCounter, RedisRateCounter, registerRateLimit } from './rate-limit.js';
 import { releaseHeld, UploadGate } from './upload-gate.js';
+import { keepIdleTimeoutUntilBodyEnds } from './early-answer-timeout.js';
 import { bodyRules, enforceBodyRules, isMultipart, isRaw, RAW_BODY_TYPES } from './request-body.js';
 import { refuseResponseOnlyMediaTypes } from './response-media-types.js';
 
@@ -108,8 +109,12 @@ function clientWentAway(request: FastifyRequest, error: unknown): boolean {
   );
 }
 
-function handleErrors(app: FastifyInstance): void {
+function handleErrors(app: FastifyInstance, config: ServerConfig): void {
   app.setErrorHandler((error, request, reply) => {
+    keepIdleTimeoutUntilBodyEnds(request.raw, reply.raw, {
+      idleTimeoutMs: config.idleTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    });
     const apiError = toApiError(error);
     // A client that hung up mid-upload is no server fault: one info line, no stack, and the answer
     // goes nowhere anyway.
@@ -218,7 +223,7 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
     reply.header('x-request-id', request.id);
     done();
   });
-  handleErrors(app);
+  handleErrors(app, config);
   await registerCors(app, config.corsOrigins);
   await app.register(multipart, {
     limits: {
