@@ -10,8 +10,8 @@ let holder: ClientRequest;
 const MiB = 2 ** 20;
 const filePartHead = '--BB\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n';
 
-async function newSession(): Promise<string> {
-  const created = await server.call('/v1/session', {
+async function newSession(target: TestServer = server): Promise<string> {
+  const created = await target.call('/v1/session', {
     method: 'POST',
     user: 'shed',
     headers: { 'content-type': 'application/json' },
@@ -20,8 +20,8 @@ async function newSession(): Promise<string> {
   return ((await created.json()) as { session_id: string }).session_id;
 }
 
-function upload(sessionId: string, contentLength: number): ClientRequest {
-  const { port } = new URL(server.url);
+function upload(sessionId: string, contentLength: number, target: TestServer = server): ClientRequest {
+  const { port } = new URL(target.url);
   return httpRequest({
     host: '127.0.0.1',
     port: Number(port),
@@ -123,5 +123,41 @@ describe('a shed upload', () => {
     expect(outcome.status).toBe(503);
     expect(outcome.error).toBeUndefined();
     expect(outcome.bodyWritten).toBe(true);
+  }, 30_000);
+});
+
+describe('a shed upload trickling its body', () => {
+  it('is still cut off at the request timeout', async () => {
+    const strict = await startTestServer({
+      uploadBufferMb: 1,
+      uploadDecodes: 1,
+      requestTimeoutMs: 2_000,
+      headersTimeoutMs: 1_000,
+    });
+    const { port } = new URL(strict.url);
+    const sessionId = await newSession(strict);
+    const stalled = upload(sessionId, MiB, strict);
+    stalled.on('error', () => {});
+    stalled.write(filePartHead);
+    await sleep(200);
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (answer += text));
+    socket.on('error', () => {});
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(
+      `POST /v1/image/${sessionId} HTTP/1.1\r\nhost: 127.0.0.1\r\nuser_id: shed\r\n` +
+        'content-type: multipart/form-data; boundary=BB\r\ncontent-length: 100000\r\n\r\n',
+    );
+    // One byte every 300 ms: never idle, never done.
+    const trickle = setInterval(() => socket.writable && socket.write('A'), 300);
+    const outcome = await Promise.race([closed.then(() => 'closed'), sleep(10_000).then(() => 'open')]);
+    clearInterval(trickle);
+    socket.destroy();
+    stalled.destroy();
+    await strict.dispose();
+    expect(answer.startsWith('HTTP/1.1 503 ')).toBe(true);
+    expect(outcome).toBe('closed');
   }, 30_000);
 });
