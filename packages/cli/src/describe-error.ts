@@ -27,6 +27,40 @@ function isSdkError(err: unknown): err is SdkErrorShape & Error {
   return err instanceof Error && 'code' in err && 'status' in err && 'requestId' in err;
 }
 
+/** The exit code and next step for an API error code, whatever its status. */
+const CODE_HINTS: Record<string, { exitCode: ExitCodeValue; hint: string }> = {
+  image_not_found: { exitCode: ExitCode.notFound, hint: 'Run face-encode session show <session-id>.' },
+  collection_not_found: { exitCode: ExitCode.notFound, hint: 'Run face-encode collection list.' },
+  collection_face_not_found: {
+    exitCode: ExitCode.notFound,
+    hint: 'Run face-encode collection faces <collection-id>.',
+  },
+  // These conflicts stay until the caller changes something: retrying cannot help.
+  collection_full: {
+    exitCode: ExitCode.invalidInput,
+    hint: 'Delete faces from it, or start another with face-encode collection create.',
+  },
+  model_mismatch: {
+    exitCode: ExitCode.invalidInput,
+    hint: 'Search with a photo, or with an encoding of the model the collection holds.',
+  },
+  session_not_completed: {
+    exitCode: ExitCode.invalidInput,
+    hint: 'Wait until every image is encoded: face-encode session show <session-id>.',
+  },
+  too_many_images: {
+    exitCode: ExitCode.invalidInput,
+    hint: 'A session holds at most 5 images; open another with face-encode session create.',
+  },
+  file_too_large: { exitCode: ExitCode.invalidInput, hint: 'Shrink the image.' },
+  unsupported_media_type: {
+    exitCode: ExitCode.invalidInput,
+    hint: 'face-encode accepts JPEG, PNG, WebP and GIF selfies.',
+  },
+  invalid_image: { exitCode: ExitCode.invalidInput, hint: 'Check that the file opens as an image.' },
+  too_many_faces: { exitCode: ExitCode.invalidInput, hint: 'Crop the image to at most 5 faces.' },
+};
+
 /** Maps any thrown value to an exit code, one message line and a hint. */
 export function describeError(err: unknown, context: { url: string }): ErrorReport {
   const base = { code: undefined, status: undefined, requestId: undefined };
@@ -68,32 +102,15 @@ export function describeError(err: unknown, context: { url: string }): ErrorRepo
       'Run face-encode login --url <url> --api-key <key>, pass --api-key, or --user-id for a demo server.',
     );
   }
-  if (status === 404) {
-    const notFoundHints: Record<string, string> = {
-      image_not_found: 'Run face-encode session show <session-id>.',
-      collection_not_found: 'Run face-encode collection list.',
-      collection_face_not_found: 'Run face-encode collection faces <collection-id>.',
-    };
-    return report(
-      ExitCode.notFound,
-      serverMessage,
-      notFoundHints[code ?? ''] ?? 'Run face-encode session list.',
-    );
-  }
+  const known = CODE_HINTS[code ?? ''];
+  if (known) return report(known.exitCode, serverMessage, known.hint);
+  if (status === 404) return report(ExitCode.notFound, serverMessage, 'Run face-encode session list.');
   if (status === 410)
     return report(ExitCode.notFound, serverMessage, 'Open a new one with face-encode session create.');
   if (status === 429) {
     const wait = err.retryAfter !== undefined ? `Retry in ${err.retryAfter} seconds.` : 'Retry shortly.';
     return report(ExitCode.invalidInput, serverMessage, wait);
   }
-  // These conflicts stay until the caller changes something: retrying cannot help.
-  const settledConflicts: Record<string, string> = {
-    collection_full: 'Delete faces from it, or start another with face-encode collection create.',
-    model_mismatch: 'Search with a photo, or with an encoding of the model the collection holds.',
-    session_not_completed: 'Wait until every image is encoded: face-encode session show <session-id>.',
-  };
-  const settled = settledConflicts[code ?? ''];
-  if (settled) return report(ExitCode.invalidInput, serverMessage, settled);
   if (status === 409) return report(ExitCode.failure, serverMessage, 'Retry shortly.');
   if (status >= 500) {
     return report(
@@ -102,16 +119,5 @@ export function describeError(err: unknown, context: { url: string }): ErrorRepo
       withRequest('Retry later, or check the server logs'),
     );
   }
-  const hints: Record<string, string> = {
-    too_many_images: 'A session holds at most 5 images; open another with face-encode session create.',
-    file_too_large: 'Shrink the image.',
-    unsupported_media_type: 'face-encode accepts JPEG, PNG, WebP and GIF selfies.',
-    invalid_image: 'Check that the file opens as an image.',
-    too_many_faces: 'Crop the image to at most 5 faces.',
-  };
-  return report(
-    ExitCode.invalidInput,
-    serverMessage,
-    hints[code ?? ''] ?? 'Check the arguments; see --help.',
-  );
+  return report(ExitCode.invalidInput, serverMessage, 'Check the arguments; see --help.');
 }

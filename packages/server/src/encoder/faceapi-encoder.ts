@@ -433,11 +433,9 @@ export class FaceApiEncoder implements Encoder {
       const first = sure.length === 1 ? sure[0] : undefined;
       if (first) {
         const large = (d: Detection) => Math.max(d.width, d.height) >= o.recheckMinFace * long;
-        const others = quick.filter((d) => d !== first && d.score >= o.minScore);
-        if (others.length === 0 && !recheck) return [first];
-        const candidates = recheck
-          ? quick.filter((d) => d !== first && (d.score >= o.minScore || large(d)))
-          : [];
+        const rest = quick.filter((d) => d !== first);
+        if (!recheck && rest.every((d) => d.score < o.minScore)) return [first];
+        const candidates = recheck ? rest.filter((d) => d.score >= o.minScore || large(d)) : [];
         if (
           recheck &&
           candidates.length <= o.recheckMax &&

@@ -109,12 +109,8 @@ function clientWentAway(request: FastifyRequest, error: unknown): boolean {
   );
 }
 
-function handleErrors(app: FastifyInstance, config: ServerConfig): void {
+function handleErrors(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    keepIdleTimeoutUntilBodyEnds(request.raw, reply.raw, {
-      idleTimeoutMs: config.idleTimeoutMs,
-      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-    });
     const apiError = toApiError(error);
     // A client that hung up mid-upload is no server fault: one info line, no stack, and the answer
     // goes nowhere anyway.
@@ -223,7 +219,7 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
     reply.header('x-request-id', request.id);
     done();
   });
-  handleErrors(app, config);
+  handleErrors(app);
   await registerCors(app, config.corsOrigins);
   await app.register(multipart, {
     limits: {
@@ -278,9 +274,12 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
   }
   rateLimit(app, config, o.rateLimitRedis ?? null);
 
-  // One hook after every response: the held upload budget, the duration histogram, one log line.
+  // One hook after every response: the held upload budget, the timeout of a body still arriving,
+  // the duration histogram, one log line.
+  const timeouts = { idleTimeoutMs: config.idleTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs };
   app.addHook('onResponse', (request, reply, done) => {
     releaseHeld(request);
+    keepIdleTimeoutUntilBodyEnds(request.raw, timeouts);
     const ms = reply.elapsedTime;
     observeRequest(o.metrics, request.method, request.routePath || undefined, reply.statusCode, ms);
     request.log.info(

@@ -61,7 +61,12 @@ interface Outcome {
  * 64 KiB every 10 ms over a plain socket, honouring backpressure, until all of it is written or the
  * socket fails; the answer is read as it comes.
  */
-function slowUpload(sessionId: string, total: number, pauseMs = 0): Promise<Outcome> {
+function slowUpload(
+  sessionId: string,
+  total: number,
+  pauseMs = 0,
+  path = `/v1/image/${sessionId}`,
+): Promise<Outcome> {
   const { port } = new URL(server.url);
   const socket = connect(Number(port), '127.0.0.1');
   const outcome: Outcome = {
@@ -86,7 +91,7 @@ function slowUpload(sessionId: string, total: number, pauseMs = 0): Promise<Outc
   return new Promise((resolve) => {
     socket.on('close', () => resolve(outcome));
     socket.write(
-      `POST /v1/image/${sessionId} HTTP/1.1\r\nhost: 127.0.0.1\r\nuser_id: shed\r\n` +
+      `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nuser_id: shed\r\n` +
         `content-type: multipart/form-data; boundary=BB\r\ncontent-length: ${total}\r\n\r\n`,
     );
     void (async () => {
@@ -121,6 +126,17 @@ describe('a shed upload', () => {
   it('may pause its body as long as any upload (the idle timeout), not just the keep-alive timeout', async () => {
     const outcome = await slowUpload(await newSession(), 2 * MiB, 3_000);
     expect(outcome.status).toBe(503);
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.bodyWritten).toBe(true);
+  }, 30_000);
+});
+
+describe('any answer sent before its body arrives', () => {
+  it('leaves the client the idle timeout to finish its body, not the keep-alive one (a 404)', async () => {
+    // No handler reads this body and no error is thrown: the not-found answer goes out at once.
+    const outcome = await slowUpload('', 2 * MiB, 3_000, '/v1/no-such-route');
+    expect(outcome.status).toBe(404);
+    expect(outcome.sentAtAnswer).toBeLessThan(2 * MiB);
     expect(outcome.error).toBeUndefined();
     expect(outcome.bodyWritten).toBe(true);
   }, 30_000);
