@@ -14,7 +14,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadAverage } from './bench/api-load.js';
-import { runBurstClient, runHealthProbe, type UploadOutcome } from './bench/burst-roles.js';
+import {
+  runBurstClient,
+  runHealthProbe,
+  type ClientReport,
+  type UploadOutcome,
+} from './bench/burst-roles.js';
 import { spawnServer } from './dev/server-process.js';
 
 const [role, ...args] = process.argv.slice(2);
@@ -69,6 +74,12 @@ function helper(argv: string[]) {
   return { child, ready, result, say: (line: string) => child.stdin!.write(`${line}\n`) };
 }
 
+/** The server's worst event-loop delay (ms) since the last scrape: prom-client resets it on each one. */
+async function serverLoopDelayMaxMs(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^face_encode_nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text)?.[1] ?? NaN) * 1000;
+}
+
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
@@ -113,21 +124,26 @@ try {
       }
     })();
     await new Promise((r) => setTimeout(r, 500));
+    await serverLoopDelayMaxMs(server.url);
     const loadBefore = loadAverage();
     const started = performance.now();
     for (const c of clients) c.say('go');
-    const outcomes = (await Promise.all(clients.map((c) => c.result))).flatMap(
-      (line) => JSON.parse(line) as UploadOutcome[],
+    const reports = (await Promise.all(clients.map((c) => c.result))).map(
+      (line) => JSON.parse(line) as ClientReport,
     );
+    const outcomes: UploadOutcome[] = reports.flatMap((r) => r.outcomes);
+    const clientDelayMs = Math.max(...reports.map((r) => r.loopDelayMaxMs));
     const wallMs = performance.now() - started;
+    const serverDelayMs = await serverLoopDelayMaxMs(server.url);
     // A second more: memory freed after the last answer still counts until the sampler sees it.
     await new Promise((r) => setTimeout(r, 1000));
     sampling = false;
     await sampler;
     probe.say('stop');
-    const { latencies, failures } = JSON.parse(await probe.result) as {
+    const { latencies, failures, loopDelayMaxMs } = JSON.parse(await probe.result) as {
       latencies: number[];
       failures: number;
+      loopDelayMaxMs: number;
     };
     const loadAfter = loadAverage();
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -137,7 +153,9 @@ try {
     const slowest201 = Math.max(0, ...outcomes.filter((o) => o.status === 201).map((o) => o.ms));
     console.log(
       `burst: ${outcomes.length} uploads of ${(image.length / 1e6).toFixed(2)} MB from ${CLIENTS} processes, ` +
-        `${(wallMs / 1000).toFixed(1)} s to the last answer; load average ${loadBefore} before, ${loadAfter} after\n`,
+        `${(wallMs / 1000).toFixed(1)} s to the last answer; load average ${loadBefore} before, ${loadAfter} after; ` +
+        `worst event-loop delay: server ${serverDelayMs.toFixed(0)} ms, clients ${clientDelayMs.toFixed(0)} ms, ` +
+        `prober ${loopDelayMaxMs.toFixed(0)} ms\n`,
     );
     console.log(
       '| RSS baseline | RSS peak | /healthz p50 | p99 | max | probes (failed) | 201 | 503 + Retry-After | other | slowest 201 |',
