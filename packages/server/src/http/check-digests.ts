@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../errors/error-catalog.js';
 
 /** Checks Content-Digest (sha-256) and Content-MD5 against the received bytes. */
-export function checkDigests(request: FastifyRequest, sha256Hex: string, md5B64: string): void {
+export function checkDigests(request: FastifyRequest, sha256Hex: string, md5B64: string | null): void {
   const digest = request.headers['content-digest'];
   if (typeof digest === 'string' && digest) {
     const match = /sha-256=:([A-Za-z0-9+/=]+):/i.exec(digest);

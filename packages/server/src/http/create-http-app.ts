@@ -116,6 +116,9 @@ function handleErrors(app: FastifyInstance): void {
     // goes nowhere anyway.
     if (apiError.status >= 500 && clientWentAway(request, error)) {
       request.log.info({ reason: (error as Error).message }, 'client disconnected');
+    } else if (apiError.code === 'service_unavailable') {
+      // Load shedding is the server working as designed: no stack, and not an error per shed upload.
+      request.log.warn({ reason: apiError.message }, 'upload shed');
     } else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(request, reply, apiError);
   });

@@ -1,6 +1,4 @@
 import type {} from '@fastify/multipart';
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { shapeProblem } from '../encoder/image-shape.js';
@@ -9,9 +7,10 @@ import { sanitizeImageName } from './image-name.js';
 import { checkMultipartBoundary, malformedMultipart } from './multipart-boundary.js';
 import { ClientGoneError, whenBodyStalls } from './body-stall.js';
 import { holdUntilDone } from './upload-gate.js';
-import { ACCEPTED_IMAGE_TYPES, sniffImageType, type ImageContentType } from './image-type.js';
+import type { ImageContentType } from './image-type.js';
 import { stripJpegMetadata } from './strip-jpeg-metadata.js';
 import { stripPngMetadata } from './strip-png-metadata.js';
+import { readFilePart, type RawFile } from './read-file-part.js';
 
 export interface ReceivedImage {
   /** The normalized image: upright, metadata (EXIF) stripped, at most maxFileBytes. The caller decides whether to keep it. */
@@ -20,7 +19,8 @@ export interface ReceivedImage {
   /** Of the uploaded bytes. */
   sizeBytes: number;
   sha256: string;
-  md5: string;
+  /** Base64, only when the request carries Content-MD5 to check it against. */
+  md5: string | null;
   imageName: string | null;
 }
 
@@ -29,53 +29,6 @@ export interface ReceiveOptions {
   maxPixels: number;
   /** Accept an `image_name` field. */
   withName: boolean;
-}
-
-const notAnImage = () =>
-  new ApiError(
-    'unsupported_media_type',
-    `The file is not an image of an accepted type. Send one of: ${ACCEPTED_IMAGE_TYPES.join(', ')}.`,
-  );
-
-interface RawFile {
-  bytes: Buffer;
-  type: ImageContentType;
-  sha256: string;
-  md5: string;
-}
-
-/**
- * Reads the `file` part into memory (at most `maxFileBytes`: busboy truncates past the limit) while
- * hashing it, and refuses a non-image at its first bytes. The raw upload (which may carry EXIF) is
- * never written anywhere: only its normalized copy (metadata stripped) can be stored.
- */
-async function readFilePart(
-  file: Readable & { truncated?: boolean },
-  maxFileBytes: number,
-): Promise<RawFile> {
-  const sha256 = createHash('sha256');
-  const md5 = createHash('md5');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let type: ImageContentType | null = null;
-  for await (const chunk of file as AsyncIterable<Buffer>) {
-    sha256.update(chunk);
-    md5.update(chunk);
-    chunks.push(chunk);
-    size += chunk.length;
-    if (!type && size >= 12) {
-      // Leaving the loop destroys the stream; the request is refused at its first bytes.
-      type = sniffImageType(chunks.length === 1 ? chunk : Buffer.concat(chunks).subarray(0, 16));
-      if (!type) throw notAnImage();
-    }
-  }
-  if (file.truncated)
-    throw new ApiError('file_too_large', `The file is over the ${maxFileBytes / 2 ** 20} MiB limit.`);
-  if (size === 0) throw new ApiError('invalid_image', 'The file is empty.');
-  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-  type ??= sniffImageType(bytes);
-  if (!type) throw notAnImage();
-  return { bytes, type, sha256: sha256.digest('hex'), md5: md5.digest('base64') };
 }
 
 /**
@@ -112,7 +65,11 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
               `Unexpected file field "${part.fieldname}"; send the image as \`file\`.`,
             );
           }
-          raw = await readFilePart(part.file, o.maxFileBytes);
+          raw = await readFilePart(part.file, {
+            maxFileBytes: o.maxFileBytes,
+            md5: typeof request.headers['content-md5'] === 'string',
+            capacityBytes: admitted,
+          });
         } else if (o.withName && part.fieldname === 'image_name') {
           const value = String(part.value ?? '');
           // Characters (code points), as the spec counts them, not UTF-16 units.

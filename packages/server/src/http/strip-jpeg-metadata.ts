@@ -39,16 +39,20 @@ export function stripJpegMetadata(bytes: Uint8Array): Buffer | null {
     if (marker === 0xda) {
       // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart marker.
       const start = i;
+      // indexOf is native (memchr-like): a byte-by-byte loop here cost 5 % of the event loop in a burst.
       while (i < n) {
-        if (bytes[i] === 0xff) {
-          const next = bytes[i + 1];
-          if (next === 0x00 || (next !== undefined && next >= 0xd0 && next <= 0xd7)) {
-            i += 2;
-            continue;
-          }
+        const ff = bytes.indexOf(0xff, i);
+        if (ff === -1) {
+          i = n;
           break;
         }
-        i += 1;
+        i = ff;
+        const next = bytes[i + 1];
+        if (next === 0x00 || (next !== undefined && next >= 0xd0 && next <= 0xd7)) {
+          i += 2;
+          continue;
+        }
+        break;
       }
       out.push(bytes.subarray(start, i));
     }

@@ -1,8 +1,8 @@
-import { request as httpRequest, type ClientRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sample } from '../encoder/sample-images.js';
+import { stalledUpload } from '../support/stalled-upload.js';
 import { imageForm, startTestServer, type TestServer } from '../support/test-server.js';
 
 let server: TestServer;
@@ -11,25 +11,6 @@ beforeAll(async () => {
   server = await startTestServer({ uploadBufferMb: 2, uploadDecodes: 1 });
 });
 afterAll(() => server.dispose());
-
-/** An upload declaring 1 MiB that sends its first bytes and then holds the connection open. */
-function stalledUpload(sessionId: string): ClientRequest {
-  const { port } = new URL(server.url);
-  const req = httpRequest({
-    host: '127.0.0.1',
-    port: Number(port),
-    method: 'POST',
-    path: `/v1/image/${sessionId}`,
-    headers: {
-      user_id: 'burst',
-      'content-type': 'multipart/form-data; boundary=BB',
-      'content-length': String(2 ** 20),
-    },
-  });
-  req.on('error', () => {});
-  req.write('--BB\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n');
-  return req;
-}
 
 describe('upload load shedding', () => {
   it('answers 503 with Retry-After past the buffered-bytes budget, keeps /healthz fast, and recovers', async () => {
@@ -52,7 +33,11 @@ describe('upload load shedding', () => {
         body: imageForm(jpeg),
       });
 
-    const stalled = [stalledUpload(sessionId), stalledUpload(sessionId), stalledUpload(sessionId)];
+    const stalled = [
+      stalledUpload(server.url, sessionId, 'burst'),
+      stalledUpload(server.url, sessionId, 'burst'),
+      stalledUpload(server.url, sessionId, 'burst'),
+    ];
     let refused: Response | null = null;
     for (let i = 0; i < 100 && !refused; i++) {
       const res = await probe();
