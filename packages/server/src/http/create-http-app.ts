@@ -14,6 +14,7 @@ import type { OpenApiDocument } from './openapi-document.js';
 import { sendProblem, toApiError } from './problem.js';
 import { MemoryRateCounter, RedisRateCounter, registerRateLimit } from './rate-limit.js';
 import { releaseHeld, UploadGate } from './upload-gate.js';
+import { deferContinueForUploads } from './expect-continue.js';
 import { keepIdleTimeoutUntilBodyEnds } from './early-answer-timeout.js';
 import { bodyRules, enforceBodyRules, isMultipart, isRaw, RAW_BODY_TYPES } from './request-body.js';
 import { refuseResponseOnlyMediaTypes } from './response-media-types.js';
@@ -208,6 +209,7 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
   const app = createFastify(config, o.logger);
   // A cap on sockets, so a flood of idle or trickling connections cannot exhaust descriptors.
   app.server.maxConnections = config.maxConnections;
+  deferContinueForUploads(app.server);
   app.decorateRequest('userId', '');
   app.decorateRequest('routePath', '');
   app.decorate('uploadGate', new UploadGate(config.uploadBufferMb * 2 ** 20, config.uploadDecodes));

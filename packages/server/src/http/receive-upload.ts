@@ -7,6 +7,7 @@ import { sanitizeImageName } from './image-name.js';
 import { checkMultipartBoundary, malformedMultipart } from './multipart-boundary.js';
 import { ClientGoneError, whenBodyStalls } from './body-stall.js';
 import { holdUntilDone } from './upload-gate.js';
+import { continueBody } from './expect-continue.js';
 import type { ImageContentType } from './image-type.js';
 import { stripJpegMetadata } from './strip-jpeg-metadata.js';
 import { stripPngMetadata } from './strip-png-metadata.js';
@@ -46,6 +47,7 @@ export async function receiveUpload(request: FastifyRequest, o: ReceiveOptions):
   const admitted =
     Number.isFinite(declared) && declared > 0 ? Math.min(declared, o.maxFileBytes) : o.maxFileBytes;
   holdUntilDone(request, request.server.uploadGate.admit(admitted));
+  continueBody(request.raw);
   let raw: RawFile | null;
   let imageName: string | null;
   const stall = whenBodyStalls(request.raw);
