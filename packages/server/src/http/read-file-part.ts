@@ -51,7 +51,7 @@ class PartBytes {
   }
 }
 
-export const notAnImage = () =>
+const notAnImage = () =>
   new ApiError(
     'unsupported_media_type',
     `The file is not an image of an accepted type. Send one of: ${ACCEPTED_IMAGE_TYPES.join(', ')}.`,
