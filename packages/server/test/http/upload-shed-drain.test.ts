@@ -1,14 +1,14 @@
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stalledUpload } from '../support/stalled-upload.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 // A budget of 1 MiB, held by one stalled upload: every further upload is shed with a 503.
 let server: TestServer;
 let holder: ClientRequest;
 const MiB = 2 ** 20;
-const filePartHead = '--BB\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n';
 
 async function newSession(target: TestServer = server): Promise<string> {
   const created = await target.call('/v1/session', {
@@ -20,26 +20,9 @@ async function newSession(target: TestServer = server): Promise<string> {
   return ((await created.json()) as { session_id: string }).session_id;
 }
 
-function upload(sessionId: string, contentLength: number, target: TestServer = server): ClientRequest {
-  const { port } = new URL(target.url);
-  return httpRequest({
-    host: '127.0.0.1',
-    port: Number(port),
-    method: 'POST',
-    path: `/v1/image/${sessionId}`,
-    headers: {
-      user_id: 'shed',
-      'content-type': 'multipart/form-data; boundary=BB',
-      'content-length': String(contentLength),
-    },
-  });
-}
-
 beforeAll(async () => {
   server = await startTestServer({ uploadBufferMb: 1, uploadDecodes: 1, keepAliveTimeoutMs: 1_000 });
-  holder = upload(await newSession(), MiB);
-  holder.on('error', () => {});
-  holder.write(filePartHead);
+  holder = stalledUpload(server.url, await newSession(), 'shed', MiB);
   await sleep(200);
 });
 afterAll(async () => {
@@ -152,9 +135,7 @@ describe('a shed upload trickling its body', () => {
     });
     const { port } = new URL(strict.url);
     const sessionId = await newSession(strict);
-    const stalled = upload(sessionId, MiB, strict);
-    stalled.on('error', () => {});
-    stalled.write(filePartHead);
+    const stalled = stalledUpload(strict.url, sessionId, 'shed', MiB);
     await sleep(200);
     const socket = connect(Number(port), '127.0.0.1');
     let answer = '';
