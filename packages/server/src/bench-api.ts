@@ -1,6 +1,8 @@
 // `pnpm bench:api`: the API hot path against a bare Fastify 5 route, in one run, with the same load generator (wrk,
 // one thread, 32 connections): one server process (`--workers 0`, rate limit raised out of the way) on SQLite,
-// then on PostgreSQL + Redis; then a sustained run with 2 encoder workers busy. A benchmark: it asserts nothing.
+// then on PostgreSQL + Redis; then a sustained run with 2 encoder workers busy. Two more rows put the server's
+// own HTTP shell (createHttpApp) around the bare route, at `info` and `warn`: the floor of every API row.
+// A benchmark: it asserts nothing.
 // FACE_ENCODE_BENCH_API_SECONDS sets each row's length (default 10; quick mode 3); FACE_ENCODE_BENCH_API_ONLY
 // picks `sqlite`, `postgres` or `sustained` alone.
 import { benchSelfie } from './bench/selfie.js';
@@ -16,6 +18,7 @@ import {
   sqliteEngine,
   startApi,
   startBare,
+  type BareKind,
   type BenchEngine,
   type Measured,
   type Row,
@@ -29,7 +32,13 @@ const only = process.env.FACE_ENCODE_BENCH_API_ONLY ?? '';
 const databaseUrl = process.env.FACE_ENCODE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.FACE_ENCODE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function table(engine: BenchEngine, bareServer: { url: string; pid: number }): Promise<void> {
+type Answering = { url: string; pid: number };
+
+async function table(
+  engine: BenchEngine,
+  bareServer: Answering,
+  shells: Record<'info' | 'warn', Answering>,
+): Promise<void> {
   const key = createKey(engine, 'bench');
   const api = await startApi(engine, { auth: 'api-key', workers: 0 });
   const demo = await startApi(engine, { auth: 'demo', workers: 0 });
@@ -43,6 +52,17 @@ async function table(engine: BenchEngine, bareServer: { url: string; pid: number
     for (let i = 0; i < 21; i++) ids.push(await newSession(api.url, auth));
     const demoId = await newSession(demo.url, user);
     const rows: Row[] = [
+      {
+        target:
+          "the server's HTTP shell (createHttpApp, demo auth) on the bare route, one `info` line per request",
+        pid: shells.info.pid,
+        run: { url: shells.info.url, headers: user },
+      },
+      {
+        target: 'the same shell logging at `warn` (no line per request)',
+        pid: shells.warn.pid,
+        run: { url: shells.warn.url, headers: user },
+      },
       { target: '`GET /healthz`', pid: apiPid, run: { url: `${api.url}/healthz` } },
       {
         target: '`GET /v1/session/{id}` (api-key)',
@@ -159,22 +179,24 @@ async function sustained(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--bare')) {
-  await serveBare();
+const bareAt = process.argv.indexOf('--bare');
+if (bareAt >= 0) {
+  await serveBare((process.argv[bareAt + 1] ?? 'bare') as BareKind);
 } else {
   ensureWrk();
-  const bare = await startBare();
+  const bare = await startBare('bare');
+  const shells = { info: await startBare('shell'), warn: await startBare('shell-quiet') };
   try {
     if (!only || only === 'sqlite') {
       const engine = sqliteEngine();
-      await table(engine, bare).finally(() => engine.cleanup());
+      await table(engine, bare, shells).finally(() => engine.cleanup());
     }
     if (!only || only === 'postgres') {
       const engine = await postgresEngine({ databaseUrl, redisUrl });
-      await table(engine, bare).finally(() => engine.cleanup());
+      await table(engine, bare, shells).finally(() => engine.cleanup());
     }
   } finally {
-    bare.stop();
+    for (const server of [bare, shells.info, shells.warn]) server.stop();
   }
   if (!only || only === 'sustained') await sustained();
   process.exit(0);

@@ -19,26 +19,82 @@ export const loadAverage = () =>
     .map((v) => v.toFixed(1))
     .join(' ');
 
-/** Starts `bench-api.js --bare`: a Fastify 5 route returning a small JSON object, nothing else. */
-export function startBare(): Promise<{ url: string; pid: number; stop: () => void }> {
+/** What answers the comparison rows: the bare route alone, or the server's own HTTP shell around it. */
+export type BareKind = 'bare' | 'shell' | 'shell-quiet';
+
+/**
+ * Starts `bench-api.js --bare <kind>` and resolves with its URL. Its stdout (the shell's log lines, then
+ * nothing) is drained, as the server's is.
+ */
+export function startBare(kind: BareKind = 'bare'): Promise<{ url: string; pid: number; stop: () => void }> {
   const entry = fileURLToPath(new URL('./bench-api.js', import.meta.url));
-  const child = spawn(process.execPath, [entry, '--bare'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [entry, '--bare', kind], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the bare server exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      const { url } = JSON.parse(line) as { url: string };
-      resolve({ url, pid: child.pid as number, stop: () => child.kill() });
-    });
+    child.once('exit', (code) => reject(new Error(`the ${kind} server exited with ${code}`)));
+    const lines = createInterface({ input: child.stdout! });
+    const onLine = (line: string) => {
+      const { benchUrl } = JSON.parse(line) as { benchUrl?: string };
+      if (!benchUrl) return;
+      lines.off('line', onLine);
+      // Keep reading, so the shell's log lines never fill the pipe.
+      lines.on('line', () => {});
+      resolve({ url: benchUrl, pid: child.pid as number, stop: () => child.kill() });
+    };
+    lines.on('line', onLine);
   });
 }
 
-/** The bare route: what the server's ratios are measured against. */
-export async function serveBare(): Promise<void> {
+const HELLO = { hello: 'world', ok: true };
+
+/**
+ * The bare route, what the server's ratios are measured against; or, as `shell`, the same route inside the
+ * server's own HTTP app (createHttpApp: request id, demo auth, rate limiter, body rules, metrics, one `info`
+ * log line per request), and as `shell-quiet` that shell logging at `warn` (no line per request). The two shell
+ * rows are the floor under every API row: what a route that does nothing costs in this server.
+ */
+export async function serveBare(kind: BareKind): Promise<void> {
+  const app = kind === 'bare' ? await bareApp() : await shellApp(kind === 'shell' ? 'info' : 'warn');
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(JSON.stringify({ benchUrl: `${url}/` }));
+}
+
+async function bareApp() {
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
-  app.get('/', async () => ({ hello: 'world', ok: true }));
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  console.log(JSON.stringify({ url }));
+  app.get('/', async () => HELLO);
+  return app;
+}
+
+async function shellApp(logLevel: 'info' | 'warn') {
+  const { createHttpApp } = await import('../http/create-http-app.js');
+  const { createMetrics } = await import('../http/metrics.js');
+  const { createAuthenticator } = await import('../auth/authenticate.js');
+  const { resolveConfig } = await import('../config.js');
+  const config = resolveConfig({ auth: 'demo', logLevel, rateLimitMax: 1_000_000_000 });
+  const schema = {
+    type: 'object',
+    properties: { hello: { type: 'string' }, ok: { type: 'boolean' } },
+    required: ['hello', 'ok'],
+  };
+  return createHttpApp(config, {
+    metrics: createMetrics(),
+    // Demo auth reads the user_id header and never the store.
+    authenticate: await createAuthenticator(config, { store: null as never }),
+    document: {
+      openapi: '3.1.0',
+      info: { title: 'bench', version: '1' },
+      paths: {
+        '/': {
+          get: {
+            operationId: 'hello',
+            responses: { '200': { description: 'ok', content: { 'application/json': { schema } } } },
+          },
+        },
+      },
+      components: { schemas: {} },
+    },
+    handlers: { hello: async () => HELLO },
+  });
 }
 
 export interface BenchEngine {

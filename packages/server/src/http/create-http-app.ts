@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type onRequestHookHandler,
+} from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -12,7 +17,7 @@ import { ApiError } from '../errors/error-catalog.js';
 import { observeRequest, type AppMetrics } from './metrics.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import { sendProblem, toApiError } from './problem.js';
-import { MemoryRateCounter, RedisRateCounter, registerRateLimit } from './rate-limit.js';
+import { MemoryRateCounter, RedisRateCounter, rateLimitHook } from './rate-limit.js';
 import { releaseHeld, UploadGate } from './upload-gate.js';
 import { deferContinueForUploads } from './expect-continue.js';
 import { keepIdleTimeoutUntilBodyEnds } from './early-answer-timeout.js';
@@ -44,6 +49,8 @@ const PUBLIC = new Set([
   '/docs/assets/:asset',
   '/v1/uploads/:token',
 ]);
+/** Probes of load balancers and orchestrators, every few seconds per instance: logged at debug, not info. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 declare module 'fastify' {
@@ -158,15 +165,63 @@ async function registerCors(app: FastifyInstance, origins: string[]): Promise<vo
   });
 }
 
-function rateLimit(app: FastifyInstance, config: ServerConfig, redis: Redis | null): void {
+function rateLimit(config: ServerConfig, redis: Redis | null): onRequestHookHandler {
   const windowMs = config.rateLimitWindowMs;
-  registerRateLimit(app, {
+  return rateLimitHook({
     max: config.rateLimitMax,
     windowMs,
     // In Redis when configured, so N API processes still allow the limit once, not N times.
     counter: redis ? new RedisRateCounter({ redis, windowMs }) : new MemoryRateCounter({ windowMs }),
-    // Public operations are not limited; nor is an unmatched path (a 404 costs nothing to answer).
-    skip: (request) => !request.routePath || PUBLIC.has(request.routePath),
+  });
+}
+
+/**
+ * Authenticates the caller into request.userId. Failures are limited per address here, before the
+ * credentials are even looked at. A callback hook: a cached key or a demo user needs no promise.
+ */
+function authHook(config: ServerConfig, authenticate: Authenticator): onRequestHookHandler {
+  const failures = new LoginFailures(config.authFailureMax, config.rateLimitWindowMs);
+  return (request, _reply, done) => {
+    const blockedFor = failures.retryAfter(request.ip, Date.now());
+    if (blockedFor !== null) {
+      return done(
+        new ApiError(
+          'rate_limited',
+          `Too many failed authentications from this address. Retry in ${blockedFor} seconds.`,
+          { headers: { 'retry-after': String(blockedFor) } },
+        ),
+      );
+    }
+    const failed = (error: Error) => {
+      if (error instanceof ApiError && error.code === 'unauthorized') failures.record(request.ip, Date.now());
+      done(error);
+    };
+    let user: string | Promise<string>;
+    try {
+      user = authenticate(request);
+    } catch (error) {
+      return failed(error as Error);
+    }
+    if (typeof user === 'string') {
+      request.userId = user;
+      return done();
+    }
+    user.then((id) => {
+      request.userId = id;
+      done();
+    }, failed);
+  };
+}
+
+/**
+ * Every operation but the public ones authenticates, then is rate limited (per user, so after
+ * authentication), as route hooks: public operations and unmatched paths run neither. Register
+ * before the routes.
+ */
+function guardOperations(app: FastifyInstance, guards: onRequestHookHandler[]): void {
+  app.addHook('onRoute', (route) => {
+    if (PUBLIC.has(route.url)) return;
+    route.onRequest = [...[route.onRequest ?? []].flat(), ...guards];
   });
 }
 
@@ -237,57 +292,18 @@ export async function createHttpApp(config: ServerConfig, o: HttpAppOptions): Pr
     },
   });
 
-  // Authenticate before rate limiting, so the limit is per user; failures are limited per address
-  // here, before the credentials are even looked at.
-  const authenticate = o.authenticate;
-  if (authenticate) {
-    const failures = new LoginFailures(config.authFailureMax, config.rateLimitWindowMs);
-    // A callback hook: a cached key or a demo user needs no promise, nor a microtask.
-    app.addHook('onRequest', (request, _reply, done) => {
-      const path = request.routePath;
-      if (!path || PUBLIC.has(path)) return done();
-      const blockedFor = failures.retryAfter(request.ip, Date.now());
-      if (blockedFor !== null) {
-        return done(
-          new ApiError(
-            'rate_limited',
-            `Too many failed authentications from this address. Retry in ${blockedFor} seconds.`,
-            { headers: { 'retry-after': String(blockedFor) } },
-          ),
-        );
-      }
-      const failed = (error: Error) => {
-        if (error instanceof ApiError && error.code === 'unauthorized')
-          failures.record(request.ip, Date.now());
-        done(error);
-      };
-      let user: string | Promise<string>;
-      try {
-        user = authenticate(request);
-      } catch (error) {
-        return failed(error as Error);
-      }
-      if (typeof user === 'string') {
-        request.userId = user;
-        return done();
-      }
-      user.then((id) => {
-        request.userId = id;
-        done();
-      }, failed);
-    });
-  }
-  rateLimit(app, config, o.rateLimitRedis ?? null);
+  const guards = o.authenticate ? [authHook(config, o.authenticate)] : [];
+  guardOperations(app, [...guards, rateLimit(config, o.rateLimitRedis ?? null)]);
 
   // One hook after every response: the held upload budget, the timeout of a body still arriving,
-  // the duration histogram, one log line.
+  // the duration histogram, one log line (at debug for probes).
   const timeouts = { idleTimeoutMs: config.idleTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs };
   app.addHook('onResponse', (request, reply, done) => {
     releaseHeld(request);
     keepIdleTimeoutUntilBodyEnds(request.raw, timeouts);
     const ms = reply.elapsedTime;
     observeRequest(o.metrics, request.method, request.routePath || undefined, reply.statusCode, ms);
-    request.log.info(
+    request.log[PROBES.has(request.routePath) ? 'debug' : 'info'](
       {
         req: { method: request.method, url: request.url },
         res: { statusCode: reply.statusCode },

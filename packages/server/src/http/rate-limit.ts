@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { onRequestHookHandler } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ApiError } from '../errors/error-catalog.js';
 
@@ -72,19 +72,17 @@ export interface RateLimitOptions {
   max: number;
   windowMs: number;
   counter: RateCounter;
-  /** Requests not counted at all (public operations). */
-  skip(request: FastifyRequest): boolean;
 }
 
 /**
  * Counts every request per user (per client address without a user) before the handler runs, answers
  * the IETF `RateLimit` and `RateLimit-Policy` fields the API documents, and 429 `rate_limited` with
- * Retry-After past the limit. A callback hook, no promise, when the counter is in this process.
+ * Retry-After past the limit. A callback hook, no promise, when the counter is in this process; the
+ * caller attaches it to the operations it limits (after authentication, so the count is per user).
  */
-export function registerRateLimit(app: FastifyInstance, o: RateLimitOptions): void {
+export function rateLimitHook(o: RateLimitOptions): onRequestHookHandler {
   const policy = `${o.max};w=${Math.ceil(o.windowMs / 1000)}`;
-  app.addHook('onRequest', (request, reply, done) => {
-    if (o.skip(request)) return done();
+  return (request, reply, done) => {
     const now = Date.now();
     const answer = (hit: RateHit) => {
       const reset = Math.max(0, Math.ceil((hit.resetAt - now) / 1000));
@@ -104,5 +102,5 @@ export function registerRateLimit(app: FastifyInstance, o: RateLimitOptions): vo
     const hit = o.counter.hit(request.userId ? `user:${request.userId}` : `ip:${request.ip}`, now);
     if (hit instanceof Promise) hit.then(answer, done);
     else answer(hit);
-  });
+  };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { ApiError } from '../errors/error-catalog.js';
 import type { OpenApiDocument } from './openapi-document.js';
 
@@ -41,18 +41,12 @@ const sendsBody = (request: FastifyRequest) => {
 };
 
 /**
- * Holds request bodies to the document: a non-empty body must be of a media type the operation lists
- * (else 415, naming them), and an empty `application/json` body is `{}` where the body is optional,
- * as clients that always send `Content-Type: application/json` expect.
+ * 415 for a body of a media type the operation does not list. preParsing runs after authentication and
+ * before any parser reads the body; a callback hook, no promise.
  */
-export function enforceBodyRules(app: FastifyInstance, rules: Map<string, BodyRule>): void {
-  const ruleOf = (request: FastifyRequest) => rules.get(`${request.method} ${request.routePath}`);
-
-  // preParsing runs after authentication and before any parser reads the body. A callback hook: it
-  // runs on every request, bodiless GETs included, and needs no promise.
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    const accepted = ruleOf(request)?.mediaTypes;
-    if (accepted === undefined || accepted.length === 0 || !sendsBody(request)) return done(null, payload);
+function mediaTypeHook(accepted: string[]): preParsingHookHandler {
+  return (request, _reply, payload, done) => {
+    if (!sendsBody(request)) return done(null, payload);
     const type = mediaTypeOf(request.headers['content-type']);
     if (!accepted.includes(type)) {
       return done(
@@ -63,6 +57,25 @@ export function enforceBodyRules(app: FastifyInstance, rules: Map<string, BodyRu
       );
     }
     done(null, payload);
+  };
+}
+
+/**
+ * Holds request bodies to the document: a non-empty body must be of a media type the operation lists
+ * (else 415, naming them), and an empty `application/json` body is `{}` where the body is optional,
+ * as clients that always send `Content-Type: application/json` expect. Register before the routes.
+ */
+export function enforceBodyRules(app: FastifyInstance, rules: Map<string, BodyRule>): void {
+  const ruleOf = (request: FastifyRequest) => rules.get(`${request.method} ${request.routePath}`);
+
+  // Only operations that take a body get the check, as a route hook: a bodiless GET runs none.
+  app.addHook('onRoute', (route) => {
+    const hooks = [route.method]
+      .flat()
+      .map((method) => rules.get(`${method} ${route.url}`)?.mediaTypes ?? [])
+      .filter((accepted) => accepted.length > 0)
+      .map(mediaTypeHook);
+    if (hooks.length > 0) route.preParsing = [...[route.preParsing ?? []].flat(), ...hooks];
   });
 
   const parseJson = app.getDefaultJsonParser('error', 'error');

@@ -2,29 +2,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { captureLog } from '../support/log-capture.js';
 import { sample } from '../encoder/sample-images.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
 // The server's own log, read back: a client that hangs up mid-upload is an info line, not an error.
-const lines: Array<{ level: number; msg: string; err?: unknown }> = [];
+const log = captureLog('info');
+const lines = log.lines;
 let server: RunningServer;
 let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'face-encode-gone-'));
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
   server = await startServer(
     { auth: 'demo', port: 0, workers: 0, cleanupIntervalMs: 0, diskReserveMb: 0, dataDir: dir },
-    { logger: pino({ level: 'info' }, stream) },
+    { logger: log.logger },
   );
 });
 afterAll(async () => {

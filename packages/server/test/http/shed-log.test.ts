@@ -1,27 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { captureLog } from '../support/log-capture.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { stalledUpload } from '../support/stalled-upload.js';
 
 // The server's own log, read back: shedding an upload is the server working as designed, so it is a
 // warning without a stack, not a level-50 "request failed" (one per shed upload in a burst).
-const lines: Array<{ level: number; msg: string; err?: unknown }> = [];
+const log = captureLog('info');
+const lines = log.lines;
 let server: RunningServer;
 let dir: string;
 const MiB = 2 ** 20;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'face-encode-shed-log-'));
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
   server = await startServer(
     {
       auth: 'demo',
@@ -32,7 +26,7 @@ beforeAll(async () => {
       dataDir: dir,
       uploadBufferMb: 1,
     },
-    { logger: pino({ level: 'info' }, stream) },
+    { logger: log.logger },
   );
 });
 afterAll(async () => {

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureLog } from '../support/log-capture.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
 // Every log line of a real start, so a warning at start-up fails the test.
-const lines: Array<{ level: number; msg: string; reqId?: string }> = [];
+const log = captureLog('info');
+const lines = log.lines;
 // Process warnings (Node's and Fastify's FSTDEP deprecations go to stderr, not to the logger).
 const warnings: Array<{ name: string; code?: string; message: string }> = [];
 const onWarning = (w: Error & { code?: string }) =>
@@ -18,15 +18,9 @@ let dir: string;
 beforeAll(async () => {
   process.on('warning', onWarning);
   dir = mkdtempSync(join(tmpdir(), 'face-encode-warn-'));
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      callback();
-    },
-  });
   server = await startServer(
     { auth: 'demo', port: 0, workers: 0, cleanupIntervalMs: 0, dataDir: dir },
-    { logger: pino({ level: 'info' }, sink) },
+    { logger: log.logger },
   );
 });
 afterAll(async () => {

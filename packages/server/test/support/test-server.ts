@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { ServerConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
@@ -18,13 +18,13 @@ export interface TestServer extends RunningServer {
 /** A real server on an ephemeral port with its own temp data dir. No encoder threads unless asked. */
 export async function startTestServer(
   config: Partial<ServerConfig> = {},
-  options: { dataDir?: string; now?: () => number } = {},
+  options: { dataDir?: string; now?: () => number; logger?: Logger } = {},
 ): Promise<TestServer> {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'face-encode-test-'));
   const server = await startServer(
     // No disk reserve unless asked: it is 16 MiB written per server (test/http/disk-full.test.ts asks).
     { auth: 'demo', port: 0, workers: 0, cleanupIntervalMs: 0, diskReserveMb: 0, dataDir: dir, ...config },
-    { logger: pino({ level: 'silent' }), now: options.now },
+    { logger: options.logger ?? pino({ level: 'silent' }), now: options.now },
   );
   return {
     ...server,
