@@ -31,16 +31,11 @@ export function startBare(kind: BareKind = 'bare'): Promise<{ url: string; pid: 
   const child = spawn(process.execPath, [entry, '--bare', kind], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the ${kind} server exited with ${code}`)));
-    const lines = createInterface({ input: child.stdout! });
-    const onLine = (line: string) => {
+    // Every line is read, so the shell's log lines never fill the pipe; the first with benchUrl is its address.
+    createInterface({ input: child.stdout! }).on('line', (line) => {
       const { benchUrl } = JSON.parse(line) as { benchUrl?: string };
-      if (!benchUrl) return;
-      lines.off('line', onLine);
-      // Keep reading, so the shell's log lines never fill the pipe.
-      lines.on('line', () => {});
-      resolve({ url: benchUrl, pid: child.pid as number, stop: () => child.kill() });
-    };
-    lines.on('line', onLine);
+      if (benchUrl) resolve({ url: benchUrl, pid: child.pid as number, stop: () => child.kill() });
+    });
   });
 }
 

@@ -69,13 +69,10 @@ export function enforceBodyRules(app: FastifyInstance, rules: Map<string, BodyRu
   const ruleOf = (request: FastifyRequest) => rules.get(`${request.method} ${request.routePath}`);
 
   // Only operations that take a body get the check, as a route hook: a bodiless GET runs none.
+  // Every operation is its own route, one method each (HEAD routes take no body).
   app.addHook('onRoute', (route) => {
-    const hooks = [route.method]
-      .flat()
-      .map((method) => rules.get(`${method} ${route.url}`)?.mediaTypes ?? [])
-      .filter((accepted) => accepted.length > 0)
-      .map(mediaTypeHook);
-    if (hooks.length > 0) route.preParsing = [...[route.preParsing ?? []].flat(), ...hooks];
+    const accepted = rules.get(`${String(route.method)} ${route.url}`)?.mediaTypes ?? [];
+    if (accepted.length > 0) route.preParsing = [...[route.preParsing ?? []].flat(), mediaTypeHook(accepted)];
   });
 
   const parseJson = app.getDefaultJsonParser('error', 'error');
