@@ -8,6 +8,7 @@ import { SsdMobilenetDetector, type Detection, type SsdParams } from './ssd-mobi
 import type { EncodedFace, EncodeResult, Encoder, ModelInfo } from './encoder.js';
 import { EncoderError } from './encoder-error.js';
 import { faceQuality } from './face-quality.js';
+import { faceCrops } from './face-crops.js';
 
 const require = createRequire(import.meta.url);
 
@@ -266,23 +267,17 @@ export class FaceApiEncoder implements Encoder {
     });
     const t1 = performance.now();
     const bytes = image;
-    let input: NetTensor | undefined;
     try {
       // A box clipped to nothing has no crop: dropping it keeps crops, landmarks and faces aligned.
       const detections = (
         await this.#detect(rt, decoded.pixels, decoded.pixelWidth, decoded.pixelHeight, bytes, decoded.width)
       ).filter((d) => d.width >= 1 && d.height >= 1);
       const t2 = performance.now();
-      const image = tf.tensor3d(
-        decoded.pixels,
-        [decoded.pixelHeight, decoded.pixelWidth, 3],
-        'int32',
-      ) as unknown as NetTensor;
-      input = image;
+      const rgb = { pixels: decoded.pixels, width: decoded.pixelWidth, height: decoded.pixelHeight };
 
       // Landmarks on each detected face (one batch), shifted from crop to image coordinates.
       const boxes = detections.map((d) => new faceapi.Rect(d.x, d.y, d.width, d.height));
-      const landmarkCrops = detections.length ? await faceapi.extractFaceTensors(image, boxes) : [];
+      const landmarkCrops = faceCrops(tf, rgb, boxes);
       const found = landmarkCrops.length
         ? ((await faceapi.nets.faceLandmark68Net.detectLandmarks(landmarkCrops)) as FaceApi.FaceLandmarks68[])
         : [];
@@ -295,7 +290,7 @@ export class FaceApiEncoder implements Encoder {
 
       // Descriptors on faces aligned the way dlib aligns them, which the recognition net expects.
       const aligned = landmarks.map((l) => l.align(null, { useDlibAlignment: true }));
-      const alignedCrops = aligned.length ? await faceapi.extractFaceTensors(image, aligned) : [];
+      const alignedCrops = faceCrops(tf, rgb, aligned);
       const descriptors = await rt.descriptor.compute(
         alignedCrops as unknown as import('@tensorflow/tfjs').Tensor3D[],
       );
@@ -304,7 +299,6 @@ export class FaceApiEncoder implements Encoder {
       const t4 = performance.now();
 
       const inv = 1 / decoded.scale;
-      const rgb = { pixels: decoded.pixels, width: decoded.pixelWidth, height: decoded.pixelHeight };
       const faces: EncodedFace[] = detections.map((detection, i) => {
         const box: FaceBox = {
           x: detection.x,
@@ -341,8 +335,6 @@ export class FaceApiEncoder implements Encoder {
       throw new EncoderError('encoding_failed', `Inference failed: ${(error as Error).message}`, {
         cause: error,
       });
-    } finally {
-      input?.dispose();
     }
   }
 
