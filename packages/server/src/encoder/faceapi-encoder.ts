@@ -277,11 +277,11 @@ export class FaceApiEncoder implements Encoder {
 
       // Landmarks on each detected face (one batch), shifted from crop to image coordinates.
       const boxes = detections.map((d) => new faceapi.Rect(d.x, d.y, d.width, d.height));
-      const landmarkCrops = faceCrops(tf, rgb, boxes);
-      const found = landmarkCrops.length
-        ? ((await faceapi.nets.faceLandmark68Net.detectLandmarks(landmarkCrops)) as FaceApi.FaceLandmarks68[])
-        : [];
-      for (const crop of landmarkCrops) crop.dispose();
+      const found = await withCrops(tf, rgb, boxes, async (crops) =>
+        crops.length
+          ? ((await faceapi.nets.faceLandmark68Net.detectLandmarks(crops)) as FaceApi.FaceLandmarks68[])
+          : [],
+      );
       const landmarks = found.map((l, i) => {
         const box = boxes[i] as FaceApi.Rect;
         return l.shiftBy<FaceApi.FaceLandmarks68>(box.x, box.y);
@@ -290,11 +290,9 @@ export class FaceApiEncoder implements Encoder {
 
       // Descriptors on faces aligned the way dlib aligns them, which the recognition net expects.
       const aligned = landmarks.map((l) => l.align(null, { useDlibAlignment: true }));
-      const alignedCrops = faceCrops(tf, rgb, aligned);
-      const descriptors = await rt.descriptor.compute(
-        alignedCrops as unknown as import('@tensorflow/tfjs').Tensor3D[],
+      const descriptors = await withCrops(tf, rgb, aligned, (crops) =>
+        rt.descriptor.compute(crops as unknown as import('@tensorflow/tfjs').Tensor3D[]),
       );
-      for (const crop of alignedCrops) crop.dispose();
       const encodings = descriptors.map((d) => Array.from(d, (v) => Math.round(v * 1e6) / 1e6));
       const t4 = performance.now();
 
@@ -505,6 +503,21 @@ export class FaceApiEncoder implements Encoder {
 
   async close(): Promise<void> {
     // Weights stay loaded for the thread's lifetime: they are shared by every instance in it.
+  }
+}
+
+/** `use` on the boxes' face crops, which are freed afterwards even when a net throws. */
+async function withCrops<T>(
+  tf: Tf,
+  rgb: { pixels: Uint8Array; width: number; height: number },
+  boxes: FaceApi.Box[],
+  use: (crops: FaceApi.tf.Tensor3D[]) => Promise<T>,
+): Promise<T> {
+  const crops = faceCrops(tf, rgb, boxes);
+  try {
+    return await use(crops);
+  } finally {
+    for (const crop of crops) crop.dispose();
   }
 }
 

@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { EncoderError } from '../../src/encoder/encoder-error.js';
 import { FaceApiEncoder } from '../../src/encoder/faceapi-encoder.js';
+import { FaceDescriptorNet } from '../../src/encoder/face-descriptor-net.js';
+import { loadEncoderRuntime } from '../support/encoder-runtime.js';
 import type { EncodedFace } from '../../src/encoder/encoder.js';
 import {
   collage,
@@ -239,5 +241,26 @@ describe('FaceApiEncoder memory', () => {
     await encoder.encode(await noFace());
     await expect(encoder.encode(new Uint8Array([1, 2, 3]))).rejects.toBeInstanceOf(EncoderError);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('frees the face crops when the landmark or recognition net fails', async () => {
+    const { tf, faceapi } = await loadEncoderRuntime();
+    await encoder.encode(crop);
+    const before = tf.memory().numTensors;
+    const failures = [
+      vi.spyOn(faceapi.nets.faceLandmark68Net, 'detectLandmarks'),
+      vi.spyOn(FaceDescriptorNet.prototype, 'compute'),
+    ];
+    try {
+      for (const spy of failures) {
+        spy.mockRejectedValueOnce(new Error('out of memory'));
+        await expect(encoder.encode(crop)).rejects.toMatchObject({ code: 'encoding_failed' });
+        expect(tf.memory().numTensors).toBe(before);
+      }
+    } finally {
+      for (const spy of failures) spy.mockRestore();
+    }
+    // The encoder still works afterwards.
+    expect((await encoder.encode(crop)).faces).toHaveLength(1);
   });
 });

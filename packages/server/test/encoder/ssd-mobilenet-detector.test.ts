@@ -1,23 +1,17 @@
-import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as FaceApi from '@vladmandic/face-api';
-import { FaceApiEncoder } from '../../src/encoder/faceapi-encoder.js';
 import { ssdAnchors } from '../../src/encoder/ssd-anchors.js';
 import { SsdMobilenetDetector, type SsdParams } from '../../src/encoder/ssd-mobilenet-detector.js';
+import { loadEncoderRuntime, type Tf } from '../support/encoder-runtime.js';
 import { sample } from './sample-images.js';
 
-const require = createRequire(import.meta.url);
-type Tf = typeof import('@tensorflow/tfjs');
 let tf: Tf;
 let faceapi: typeof FaceApi;
 let detector: SsdMobilenetDetector;
 
 beforeAll(async () => {
-  // The encoder sets up the WASM backend and loads face-api's weights from its npm package.
-  await new FaceApiEncoder().init();
-  tf = require('@tensorflow/tfjs') as Tf;
-  faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as typeof FaceApi;
+  ({ tf, faceapi } = await loadEncoderRuntime());
   detector = new SsdMobilenetDetector(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
 }, 120_000);
 
