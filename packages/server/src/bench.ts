@@ -211,6 +211,10 @@ async function interleaved(): Promise<void> {
   const encoders: Array<[string, Pick<FaceApiEncoder, 'encode'>]> = [
     ['default', new FaceApiEncoder()],
     ['before: full pass for unsure candidates', new FaceApiEncoder({ recheckInputSize: 0 })],
+    [
+      'before: 160-px recheck of a 2.5× crop',
+      new FaceApiEncoder({ recheckInputSize: 160, recheckCrop: 2.5 }),
+    ],
   ];
   if (baselineEncoder) encoders.push(['baseline build', new baselineEncoder()]);
   const images: Array<[string, Buffer]> = [
