@@ -1,4 +1,5 @@
 import { statementCache, type SqliteDatabase } from './sqlite-database.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import type {
   AddImageResult,
   BeginIdempotency,
@@ -57,10 +58,13 @@ const toImage = (r: SqliteImageRow): ImageRecord =>
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: SqliteDatabase;
   readonly #sql: ReturnType<typeof statementCache>;
+  /** New sessions arrive at request rate, so their inserts share commits (see SqliteGroupCommit). */
+  readonly #commits: SqliteGroupCommit;
 
   constructor(options: SqliteMetadataStoreOptions) {
     this.#db = options.db;
     this.#sql = statementCache(options.db);
+    this.#commits = new SqliteGroupCommit({ db: options.db });
   }
 
   async createSession(input: NewSession): Promise<SessionRecord> {
@@ -75,10 +79,12 @@ export class SqliteMetadataStore implements MetadataStore {
       webhook_secret: input.webhookSecret,
       image_count: 0,
     };
-    this.#sql(
-      `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
-         VALUES (@id, @user_id, @state, @created_at, @expires_at, @vendor_data, @callback_url, @webhook_secret, @image_count)`,
-    ).run(row);
+    await this.#commits.run(() =>
+      this.#sql(
+        `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
+           VALUES (@id, @user_id, @state, @created_at, @expires_at, @vendor_data, @callback_url, @webhook_secret, @image_count)`,
+      ).run(row),
+    );
     return toSession(row);
   }
 
@@ -556,6 +562,8 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    this.#commits.flush();
+    this.#db.close();
   }
 }

@@ -22,4 +22,15 @@ describe('error catalog', () => {
     expect(new ApiError('session_not_found', 'gone').status).toBe(404);
     expect(new ApiError('idempotency_conflict', 'different payload', { status: 422 }).status).toBe(422);
   });
+
+  it('captures a stack only for server errors: a client error is an answer, not a fault', () => {
+    const frames = (e: Error) =>
+      (e.stack ?? '').split('\n').filter((l) => l.trimStart().startsWith('at ')).length;
+    expect(frames(new ApiError('session_not_found', 'gone'))).toBe(0);
+    expect(frames(new ApiError('idempotency_conflict', 'in flight', { status: 409 }))).toBe(0);
+    expect(frames(new ApiError('internal', 'broken'))).toBeGreaterThan(0);
+    expect(frames(new ApiError('service_unavailable', 'later'))).toBeGreaterThan(0);
+    // The process-wide limit is left as it was.
+    expect(frames(new Error('plain'))).toBeGreaterThan(0);
+  });
 });
