@@ -105,6 +105,17 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect(await store.getSession('user-a', randomUUID())).toBeNull();
       });
 
+      it('lists each session with every field as it reads one back', async () => {
+        const hooked = await createSession(store, { callbackUrl: 'https://example.com/hook' });
+        const plain = await createSession(store, { now: T0 + 1 });
+        const listed = await store.listSessions('user-a', { limit: 10, cursor: null, state: null, now: T0 });
+        expect(listed).toEqual([plain, hooked]);
+        expect(listed).toEqual([
+          await store.getSession('user-a', plain.id),
+          await store.getSession('user-a', hooked.id),
+        ]);
+      });
+
       it('lists newest first and pages with a cursor without gaps or repeats', async () => {
         // Two sessions share a timestamp, so the id must break the tie.
         const times = [T0, T0 + 1, T0 + 1, T0 + 2, T0 + 3, T0 + 4, T0 + 5];
