@@ -42,6 +42,7 @@ import {
   releaseReservationIn,
   reserveImageIn,
 } from './postgres-transactions.js';
+import { WriteBatch } from './write-batch.js';
 import type { ApiKeyRecord, IdempotencyBegin, ImageRecord, SessionRecord, WebhookRecord } from './records.js';
 
 export interface PostgresMetadataStoreOptions {
@@ -50,6 +51,19 @@ export interface PostgresMetadataStoreOptions {
   /** Whether close() ends the pool. Default false: the pool belongs to the caller, who may share it (e.g. with PostgresClusterLock). */
   closePool?: boolean;
 }
+
+/** The record a new session is stored as. */
+const newSessionRecord = (input: NewSession): SessionRecord => ({
+  id: input.id,
+  userId: input.userId,
+  state: 'open',
+  createdAt: input.now,
+  expiresAt: input.now + input.ttlSeconds * 1000,
+  vendorData: input.vendorData,
+  callbackUrl: input.callbackUrl,
+  webhookSecret: input.webhookSecret,
+  imageCount: 0,
+});
 
 type WebhookPatch = Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>;
 
@@ -68,24 +82,44 @@ export class PostgresMetadataStore implements MetadataStore {
     this.#closePool = options.closePool ?? false;
   }
 
-  async createSession(input: NewSession): Promise<SessionRecord> {
-    const { rows } = await query<SessionRow>(
-      this.#pool,
-      `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
-         VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, 0)
-       RETURNING *`,
-      [
-        input.id,
-        input.userId,
-        input.now,
-        input.now + input.ttlSeconds * 1000,
-        input.vendorData,
-        input.callbackUrl,
-        input.webhookSecret,
-      ],
-    );
-    return toSession(firstRow(rows));
+  createSession(input: NewSession): Promise<SessionRecord> {
+    return this.#newSessions.run(input);
   }
+
+  /** New sessions arrive at request rate: those of one event-loop turn are inserted by one statement. */
+  readonly #newSessions = new WriteBatch<NewSession, SessionRecord>({
+    writeAll: async (inputs) => {
+      const column = (f: (s: SessionRecord) => unknown) => inputs.map((i) => f(newSessionRecord(i)));
+      await query(
+        this.#pool,
+        `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
+           SELECT id, user_id, 'open', created_at, expires_at, vendor_data, callback_url, webhook_secret, 0
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+               AS t (id, user_id, created_at, expires_at, vendor_data, callback_url, webhook_secret)`,
+        [
+          column((s) => s.id),
+          column((s) => s.userId),
+          column((s) => s.createdAt),
+          column((s) => s.expiresAt),
+          column((s) => s.vendorData),
+          column((s) => s.callbackUrl),
+          column((s) => s.webhookSecret),
+        ],
+      );
+      return inputs.map(newSessionRecord);
+    },
+    writeOne: async (input) => {
+      const s = newSessionRecord(input);
+      const { rows } = await query<SessionRow>(
+        this.#pool,
+        `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
+           VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, 0)
+         RETURNING *`,
+        [s.id, s.userId, s.createdAt, s.expiresAt, s.vendorData, s.callbackUrl, s.webhookSecret],
+      );
+      return toSession(firstRow(rows));
+    },
+  });
 
   async getSession(userId: string, sessionId: string): Promise<SessionRecord | null> {
     const { rows } = await query<SessionRow>(

@@ -105,6 +105,38 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect(await store.getSession('user-a', randomUUID())).toBeNull();
       });
 
+      it('creates sessions asked for at once, each with its own fields', async () => {
+        const created = await Promise.all([
+          createSession(store, { ttlSeconds: 60 }),
+          createSession(store, { callbackUrl: 'https://example.com/hook', now: T0 + 1 }),
+          createSession(store, { userId: 'user-b', now: T0 + 2 }),
+        ]);
+        expect(
+          created.map((s) => [s.userId, s.expiresAt, s.callbackUrl, s.webhookSecret, s.vendorData]),
+        ).toEqual([
+          ['user-a', T0 + 60_000, null, null, 'vendor-1'],
+          ['user-a', T0 + 1 + 3_600_000, 'https://example.com/hook', 'whsec_test', 'vendor-1'],
+          ['user-b', T0 + 2 + 3_600_000, null, null, 'vendor-1'],
+        ]);
+        for (const s of created) expect(await store.getSession(s.userId, s.id)).toEqual(s);
+      });
+
+      it('creates sessions asked for at once, refusing only one whose id is taken', async () => {
+        const taken = await createSession(store);
+        const ids = [randomUUID(), randomUUID(), taken.id, randomUUID()];
+        const results = await Promise.allSettled(
+          ids.map((id, i) => createSession(store, { id, now: T0 + i })),
+        );
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+        for (const [i, r] of results.entries())
+          if (r.status === 'fulfilled')
+            expect(await store.getSession('user-a', ids[i] as string)).toEqual(r.value);
+        // The taken session is unchanged.
+        expect(await store.getSession('user-a', taken.id)).toEqual(taken);
+        const listed = await store.listSessions('user-a', { limit: 10, cursor: null, state: null, now: T0 });
+        expect(listed).toHaveLength(4);
+      });
+
       it('lists each session with every field as it reads one back', async () => {
         const hooked = await createSession(store, { callbackUrl: 'https://example.com/hook' });
         const plain = await createSession(store, { now: T0 + 1 });

@@ -1,0 +1,60 @@
+export interface WriteBatchOptions<I, O> {
+  /** Writes every item in one statement, all or nothing; resolves with one result per item, in their order. */
+  writeAll: (items: I[]) => Promise<O[]>;
+  /** Writes one item alone: a lone item, and each item of a batch whose `writeAll` failed. */
+  writeOne: (item: I) => Promise<O>;
+  /** Most items in one `writeAll`; more wait for the next. Default 100. */
+  maxItems?: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The writes asked for in one turn of the event loop, sent as one statement: on a database server each
+ * statement is a round trip and a commit, so 32 concurrent inserts cost a few instead of 32. When the batch
+ * fails, its items are written one by one, so only the item at fault (a duplicate key, say) is rejected.
+ * Every promise settles only once its write has committed or failed.
+ */
+export class WriteBatch<I, O> {
+  readonly #writeAll: (items: I[]) => Promise<O[]>;
+  readonly #writeOne: (item: I) => Promise<O>;
+  readonly #maxItems: number;
+  #pending: Array<Pending<I, O>> = [];
+
+  constructor(options: WriteBatchOptions<I, O>) {
+    this.#writeAll = options.writeAll;
+    this.#writeOne = options.writeOne;
+    this.#maxItems = options.maxItems ?? 100;
+  }
+
+  run(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (let i = 0; i < pending.length; i += this.#maxItems)
+      void this.#write(pending.slice(i, i + this.#maxItems));
+  }
+
+  async #write(batch: Array<Pending<I, O>>): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const results = await this.#writeAll(batch.map((p) => p.item));
+        batch.forEach((p, i) => p.resolve(results[i] as O));
+        return;
+      } catch {
+        // Nothing of the batch was written: try each alone, so only the failing ones are rejected.
+      }
+    }
+    await Promise.all(batch.map((p) => this.#writeOne(p.item).then(p.resolve, p.reject)));
+  }
+}
