@@ -119,6 +119,8 @@ export class PostgresMetadataStore implements MetadataStore {
       );
       return toSession(firstRow(rows));
     },
+    // Only a constraint or data error (SQLSTATE classes 23 and 22) can be one item's fault.
+    retryAlone: (error) => /^2[23]/.test(String((error as { code?: unknown }).code ?? '')),
   });
 
   async getSession(userId: string, sessionId: string): Promise<SessionRecord | null> {

@@ -5,6 +5,11 @@ export interface WriteBatchOptions<I, O> {
   writeOne: (item: I) => Promise<O>;
   /** Most items in one `writeAll`; more wait for the next. Default 100. */
   maxItems?: number;
+  /**
+   * Whether a failed batch's items are worth writing alone: yes for an error one item can cause (a taken
+   * key), no for one that would fail them all again (the database is unreachable). Default: always.
+   */
+  retryAlone?: (error: unknown) => boolean;
 }
 
 interface Pending<I, O> {
@@ -23,12 +28,14 @@ export class WriteBatch<I, O> {
   readonly #writeAll: (items: I[]) => Promise<O[]>;
   readonly #writeOne: (item: I) => Promise<O>;
   readonly #maxItems: number;
+  readonly #retryAlone: (error: unknown) => boolean;
   #pending: Array<Pending<I, O>> = [];
 
   constructor(options: WriteBatchOptions<I, O>) {
     this.#writeAll = options.writeAll;
     this.#writeOne = options.writeOne;
     this.#maxItems = options.maxItems ?? 100;
+    this.#retryAlone = options.retryAlone ?? (() => true);
   }
 
   run(item: I): Promise<O> {
@@ -51,7 +58,11 @@ export class WriteBatch<I, O> {
         const results = await this.#writeAll(batch.map((p) => p.item));
         batch.forEach((p, i) => p.resolve(results[i] as O));
         return;
-      } catch {
+      } catch (error) {
+        if (!this.#retryAlone(error)) {
+          for (const p of batch) p.reject(error);
+          return;
+        }
         // Nothing of the batch was written: try each alone, so only the failing ones are rejected.
       }
     }

@@ -13,7 +13,7 @@ function table() {
   return {
     rows,
     statements,
-    batch: (maxItems?: number) =>
+    batch: (maxItems?: number, retryAlone?: (error: unknown) => boolean) =>
       new WriteBatch<number, string>({
         writeAll: async (items) => {
           statements.push(items);
@@ -26,6 +26,7 @@ function table() {
           return `row ${n}`;
         },
         maxItems,
+        retryAlone,
       }),
   };
 }
@@ -57,4 +58,14 @@ it('splits a turn into statements of at most maxItems', async () => {
   const batch = t.batch(2);
   await Promise.all([1, 2, 3, 4, 5].map((n) => batch.run(n)));
   expect(t.statements).toEqual([[1, 2], [3, 4], [5]]);
+});
+
+it('rejects the whole batch at once when its error is not worth retrying item by item', async () => {
+  const t = table();
+  t.rows.add(2);
+  const batch = t.batch(undefined, () => false);
+  const results = await Promise.allSettled([1, 2, 3].map((n) => batch.run(n)));
+  expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  expect(t.statements).toEqual([[1, 2, 3]]);
+  expect([...t.rows]).toEqual([2]);
 });
