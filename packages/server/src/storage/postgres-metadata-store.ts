@@ -42,7 +42,7 @@ import {
   releaseReservationIn,
   reserveImageIn,
 } from './postgres-transactions.js';
-import { WriteBatch } from './write-batch.js';
+import { StatementBatch } from './statement-batch.js';
 import type { ApiKeyRecord, IdempotencyBegin, ImageRecord, SessionRecord, WebhookRecord } from './records.js';
 
 export interface PostgresMetadataStoreOptions {
@@ -87,8 +87,8 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   /** New sessions arrive at request rate: those of one event-loop turn are inserted by one statement. */
-  readonly #newSessions = new WriteBatch<NewSession, SessionRecord>({
-    writeAll: async (inputs) => {
+  readonly #newSessions = new StatementBatch<NewSession, SessionRecord>({
+    all: async (inputs) => {
       const column = (f: (s: SessionRecord) => unknown) => inputs.map((i) => f(newSessionRecord(i)));
       await query(
         this.#pool,
@@ -108,7 +108,7 @@ export class PostgresMetadataStore implements MetadataStore {
       );
       return inputs.map(newSessionRecord);
     },
-    writeOne: async (input) => {
+    one: async (input) => {
       const s = newSessionRecord(input);
       const { rows } = await query<SessionRow>(
         this.#pool,
@@ -123,14 +123,36 @@ export class PostgresMetadataStore implements MetadataStore {
     retryAlone: (error) => /^2[23]/.test(String((error as { code?: unknown }).code ?? '')),
   });
 
-  async getSession(userId: string, sessionId: string): Promise<SessionRecord | null> {
-    const { rows } = await query<SessionRow>(
-      this.#pool,
-      'SELECT * FROM sessions WHERE id = $1 AND user_id = $2',
-      [sessionId, userId],
-    );
-    return rows[0] ? toSession(rows[0]) : null;
+  getSession(userId: string, sessionId: string): Promise<SessionRecord | null> {
+    return this.#sessionReads.run({ userId, sessionId });
   }
+
+  /** Every request reads its session: the reads of one event-loop turn are one statement. */
+  readonly #sessionReads = new StatementBatch<{ userId: string; sessionId: string }, SessionRecord | null>({
+    all: async (keys) => {
+      const { rows } = await query<SessionRow>(
+        this.#pool,
+        'SELECT * FROM sessions WHERE id = ANY($1::text[])',
+        [[...new Set(keys.map((k) => k.sessionId))]],
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return keys.map(({ userId, sessionId }) => {
+        const row = byId.get(sessionId);
+        // Another user's session is not found, as in the single read.
+        return row && row.user_id === userId ? toSession(row) : null;
+      });
+    },
+    one: async ({ userId, sessionId }) => {
+      const { rows } = await query<SessionRow>(
+        this.#pool,
+        'SELECT * FROM sessions WHERE id = $1 AND user_id = $2',
+        [sessionId, userId],
+      );
+      return rows[0] ? toSession(rows[0]) : null;
+    },
+    // A read that failed fails for every key alike.
+    retryAlone: () => false,
+  });
 
   async listSessions(userId: string, q: ListSessionsQuery): Promise<SessionRecord[]> {
     const values: unknown[] = [userId];

@@ -121,6 +121,20 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         for (const s of created) expect(await store.getSession(s.userId, s.id)).toEqual(s);
       });
 
+      it('reads sessions asked for at once, each only for its owner', async () => {
+        const a = await createSession(store);
+        const b = await createSession(store, { userId: 'user-b', now: T0 + 1 });
+        const reads = await Promise.all([
+          store.getSession('user-a', a.id),
+          store.getSession('user-b', b.id),
+          store.getSession('user-b', a.id),
+          store.getSession('user-a', b.id),
+          store.getSession('user-a', a.id),
+          store.getSession('user-a', randomUUID()),
+        ]);
+        expect(reads).toEqual([a, b, null, null, a, null]);
+      });
+
       it('creates sessions asked for at once, refusing only one whose id is taken', async () => {
         const taken = await createSession(store);
         const ids = [randomUUID(), randomUUID(), taken.id, randomUUID()];

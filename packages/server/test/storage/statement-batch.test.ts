@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { WriteBatch } from '../../src/storage/write-batch.js';
+import { StatementBatch } from '../../src/storage/statement-batch.js';
 
 /** A store of numbers that refuses duplicates, as a table with a primary key would, logging each statement. */
 function table() {
@@ -14,13 +14,13 @@ function table() {
     rows,
     statements,
     batch: (maxItems?: number, retryAlone?: (error: unknown) => boolean) =>
-      new WriteBatch<number, string>({
-        writeAll: async (items) => {
+      new StatementBatch<number, string>({
+        all: async (items) => {
           statements.push(items);
           insert(items);
           return items.map((n) => `row ${n}`);
         },
-        writeOne: async (n) => {
+        one: async (n) => {
           statements.push([n]);
           insert([n]);
           return `row ${n}`;

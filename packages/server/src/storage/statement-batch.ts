@@ -1,9 +1,9 @@
-export interface WriteBatchOptions<I, O> {
-  /** Writes every item in one statement, all or nothing; resolves with one result per item, in their order. */
-  writeAll: (items: I[]) => Promise<O[]>;
-  /** Writes one item alone: a lone item, and each item of a batch whose `writeAll` failed. */
-  writeOne: (item: I) => Promise<O>;
-  /** Most items in one `writeAll`; more wait for the next. Default 100. */
+export interface StatementBatchOptions<I, O> {
+  /** Runs every item in one statement (a write: all or nothing); resolves with one result per item, in their order. */
+  all: (items: I[]) => Promise<O[]>;
+  /** Runs one item alone: a lone item, and each item of a batch whose `all` failed. */
+  one: (item: I) => Promise<O>;
+  /** Most items in one `all`; more wait for the next. Default 100. */
   maxItems?: number;
   /**
    * Whether a failed batch's items are worth writing alone: yes for an error one item can cause (a taken
@@ -19,21 +19,21 @@ interface Pending<I, O> {
 }
 
 /**
- * The writes asked for in one turn of the event loop, sent as one statement: on a database server each
- * statement is a round trip and a commit, so 32 concurrent inserts cost a few instead of 32. When the batch
- * fails, its items are written one by one, so only the item at fault (a duplicate key, say) is rejected.
- * Every promise settles only once its write has committed or failed.
+ * The statements asked for in one turn of the event loop, sent as one: on a database server each statement is
+ * a round trip (and, for a write, a commit), so 32 concurrent inserts or point reads cost a few instead of 32.
+ * When a batch fails, its items can be run one by one, so only the item at fault (a duplicate key, say) is
+ * rejected. Every promise settles only once its statement has completed (a write: committed) or failed.
  */
-export class WriteBatch<I, O> {
-  readonly #writeAll: (items: I[]) => Promise<O[]>;
-  readonly #writeOne: (item: I) => Promise<O>;
+export class StatementBatch<I, O> {
+  readonly #all: (items: I[]) => Promise<O[]>;
+  readonly #one: (item: I) => Promise<O>;
   readonly #maxItems: number;
   readonly #retryAlone: (error: unknown) => boolean;
   #pending: Array<Pending<I, O>> = [];
 
-  constructor(options: WriteBatchOptions<I, O>) {
-    this.#writeAll = options.writeAll;
-    this.#writeOne = options.writeOne;
+  constructor(options: StatementBatchOptions<I, O>) {
+    this.#all = options.all;
+    this.#one = options.one;
     this.#maxItems = options.maxItems ?? 100;
     this.#retryAlone = options.retryAlone ?? (() => true);
   }
@@ -55,7 +55,7 @@ export class WriteBatch<I, O> {
   async #write(batch: Array<Pending<I, O>>): Promise<void> {
     if (batch.length > 1) {
       try {
-        const results = await this.#writeAll(batch.map((p) => p.item));
+        const results = await this.#all(batch.map((p) => p.item));
         batch.forEach((p, i) => p.resolve(results[i] as O));
         return;
       } catch (error) {
@@ -63,9 +63,9 @@ export class WriteBatch<I, O> {
           for (const p of batch) p.reject(error);
           return;
         }
-        // Nothing of the batch was written: try each alone, so only the failing ones are rejected.
+        // Nothing of the batch took effect: run each alone, so only the failing ones are rejected.
       }
     }
-    await Promise.all(batch.map((p) => this.#writeOne(p.item).then(p.resolve, p.reject)));
+    await Promise.all(batch.map((p) => this.#one(p.item).then(p.resolve, p.reject)));
   }
 }
