@@ -6,7 +6,7 @@ export interface StatementBatchOptions<I, O> {
   /** Most items in one `all`; more wait for the next. Default 100. */
   maxItems?: number;
   /**
-   * Whether a failed batch's items are worth writing alone: yes for an error one item can cause (a taken
+   * Whether a failed batch's items are worth running alone: yes for an error one item can cause (a taken
    * key), no for one that would fail them all again (the database is unreachable). Default: always.
    */
   retryAlone?: (error: unknown) => boolean;
@@ -49,10 +49,11 @@ export class StatementBatch<I, O> {
     const pending = this.#pending;
     this.#pending = [];
     for (let i = 0; i < pending.length; i += this.#maxItems)
-      void this.#write(pending.slice(i, i + this.#maxItems));
+      void this.#runBatch(pending.slice(i, i + this.#maxItems));
   }
 
-  async #write(batch: Array<Pending<I, O>>): Promise<void> {
+  /** Settles every promise of the batch; never rejects itself. */
+  async #runBatch(batch: Array<Pending<I, O>>): Promise<void> {
     if (batch.length > 1) {
       try {
         const results = await this.#all(batch.map((p) => p.item));
