@@ -235,14 +235,40 @@ export class PostgresMetadataStore implements MetadataStore {
     return rows[0] ? toImage(rows[0]) : null;
   }
 
-  async listImages(userId: string, sessionId: string): Promise<ImageRecord[]> {
-    const { rows } = await query<ImageRow>(
-      this.#pool,
-      `SELECT ${IMAGE_COLUMNS} FROM images WHERE session_id = $1 AND user_id = $2 ORDER BY created_at, id`,
-      [sessionId, userId],
-    );
-    return rows.map(toImage);
+  listImages(userId: string, sessionId: string): Promise<ImageRecord[]> {
+    return this.#imageLists.run({ userId, sessionId });
   }
+
+  /** A session's summary lists its images: the lists of one event-loop turn are one statement. */
+  readonly #imageLists = new StatementBatch<{ userId: string; sessionId: string }, ImageRecord[]>({
+    all: async (keys) => {
+      const { rows } = await query<ImageRow>(
+        this.#pool,
+        `SELECT ${IMAGE_COLUMNS} FROM images WHERE session_id = ANY($1::text[]) ORDER BY created_at, id`,
+        [[...new Set(keys.map((k) => k.sessionId))]],
+      );
+      const bySession = new Map<string, ImageRow[]>();
+      for (const row of rows) {
+        const list = bySession.get(row.session_id);
+        if (list) list.push(row);
+        else bySession.set(row.session_id, [row]);
+      }
+      // In upload order, and only the caller's own, as in the single read.
+      return keys.map(({ userId, sessionId }) =>
+        (bySession.get(sessionId) ?? []).filter((r) => r.user_id === userId).map(toImage),
+      );
+    },
+    one: async ({ userId, sessionId }) => {
+      const { rows } = await query<ImageRow>(
+        this.#pool,
+        `SELECT ${IMAGE_COLUMNS} FROM images WHERE session_id = $1 AND user_id = $2 ORDER BY created_at, id`,
+        [sessionId, userId],
+      );
+      return rows.map(toImage);
+    },
+    // A read that failed fails for every key alike.
+    retryAlone: () => false,
+  });
 
   async getImageForJob(imageId: string): Promise<ImageRecord | null> {
     const { rows } = await query<ImageRow>(

@@ -312,6 +312,25 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect((await store.listImages('user-a', session.id)).map((i) => i.id)).toEqual([a.id, b.id, c.id]);
       });
 
+      it('lists the images of sessions asked for at once, each in upload order and only for its owner', async () => {
+        const one = await createSession(store);
+        const two = await createSession(store, { now: T0 + 1 });
+        const empty = await createSession(store, { now: T0 + 2 });
+        const a = await addImageOk(store, one, { now: T0 + 3 });
+        const b = await addImageOk(store, two, { now: T0 + 4 });
+        const c = await addImageOk(store, one, { now: T0 + 5 });
+        const asks: Array<[string, string]> = [
+          ['user-a', one.id],
+          ['user-a', two.id],
+          ['user-b', one.id],
+          ['user-a', empty.id],
+          ['user-a', one.id],
+        ];
+        const lists = await Promise.all(asks.map(([user, session]) => store.listImages(user, session)));
+        expect(lists.map((l) => l.map((i) => i.id))).toEqual([[a.id, c.id], [b.id], [], [], [a.id, c.id]]);
+        expect(lists[0]).toEqual(await store.listImages('user-a', one.id));
+      });
+
       it('moves the session open → processing → completed as images finish', async () => {
         const session = await createSession(store);
         expect(session.state).toBe('open');
