@@ -89,7 +89,8 @@ export class PostgresMetadataStore implements MetadataStore {
   /** New sessions arrive at request rate: those of one event-loop turn are inserted by one statement. */
   readonly #newSessions = new StatementBatch<NewSession, SessionRecord>({
     all: async (inputs) => {
-      const column = (f: (s: SessionRecord) => unknown) => inputs.map((i) => f(newSessionRecord(i)));
+      const records = inputs.map(newSessionRecord);
+      const column = (f: (s: SessionRecord) => unknown) => records.map(f);
       await query(
         this.#pool,
         `INSERT INTO sessions (id, user_id, state, created_at, expires_at, vendor_data, callback_url, webhook_secret, image_count)
@@ -106,7 +107,7 @@ export class PostgresMetadataStore implements MetadataStore {
           column((s) => s.webhookSecret),
         ],
       );
-      return inputs.map(newSessionRecord);
+      return records;
     },
     one: async (input) => {
       const s = newSessionRecord(input);

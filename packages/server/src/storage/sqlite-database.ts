@@ -32,19 +32,14 @@ export function openSqliteDatabase(options: OpenSqliteOptions): SqliteDatabase {
 
 /**
  * Prepares each SQL text once per database and reuses the statement: compiling a statement costs
- * more than running most of these, and the stores run the same few dozen over and over. With `raw`,
- * the statements return each row as an array of its columns' values instead of an object.
+ * more than running most of these, and the stores run the same few dozen over and over.
  */
-export function statementCache(
-  db: SqliteDatabase,
-  options: { raw?: boolean } = {},
-): (sql: string) => Database.Statement {
+export function statementCache(db: SqliteDatabase): (sql: string) => Database.Statement {
   const cache = new Map<string, Database.Statement>();
   return (sql) => {
     let statement = cache.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
-      if (options.raw) statement.raw(true);
       cache.set(sql, statement);
     }
     return statement;

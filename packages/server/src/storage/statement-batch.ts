@@ -41,11 +41,12 @@ export class StatementBatch<I, O> {
   run(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+      if (this.#pending.length === 1) setImmediate(() => this.flush());
     });
   }
 
-  #flush(): void {
+  /** Runs what waits now instead of at the end of the turn (a store does before it closes). */
+  flush(): void {
     const pending = this.#pending;
     this.#pending = [];
     for (let i = 0; i < pending.length; i += this.#maxItems)

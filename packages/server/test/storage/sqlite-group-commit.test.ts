@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { SqliteGroupCommit } from '../../src/storage/sqlite-group-commit.js';
+import { sqliteGroupCommit } from '../../src/storage/sqlite-group-commit.js';
 import { openSqliteDatabase, type SqliteDatabase } from '../../src/storage/sqlite-database.js';
 
 let dir: string;
@@ -38,7 +38,7 @@ const walFrames = () => {
 const count = () => (other.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
 
 it('commits the writes of one turn in one transaction, each settled only once it is committed', async () => {
-  const commits = new SqliteGroupCommit({ db });
+  const commits = sqliteGroupCommit({ db });
   const before = walFrames();
   const writes = Array.from({ length: 20 }, (_, i) => commits.run(insert(i, `v${i}`)));
   // Nothing is written until the turn ends.
@@ -52,8 +52,8 @@ it('commits the writes of one turn in one transaction, each settled only once it
   expect(walFrames() - before).toBe(1);
 });
 
-it('rolls back and rejects only the write that throws', async () => {
-  const commits = new SqliteGroupCommit({ db });
+it('rolls back and rejects only the write that breaks a constraint', async () => {
+  const commits = sqliteGroupCommit({ db });
   const results = await Promise.allSettled([
     commits.run(insert(1, 'a')),
     commits.run(() => {
@@ -71,7 +71,7 @@ it('rolls back and rejects only the write that throws', async () => {
 });
 
 it('rejects the whole batch, writing nothing, when the commit cannot take the write lock', async () => {
-  const commits = new SqliteGroupCommit({ db });
+  const commits = sqliteGroupCommit({ db });
   other.exec('BEGIN IMMEDIATE');
   const results = await Promise.allSettled([commits.run(insert(1, 'a')), commits.run(insert(2, 'b'))]);
   other.exec('ROLLBACK');
@@ -84,7 +84,7 @@ it('rejects the whole batch, writing nothing, when the commit cannot take the wr
 });
 
 it('commits what is waiting when flushed, as the store does before it closes the database', async () => {
-  const commits = new SqliteGroupCommit({ db });
+  const commits = sqliteGroupCommit({ db });
   const write = commits.run(insert(1, 'a'));
   commits.flush();
   expect(count()).toBe(1);
