@@ -1,5 +1,6 @@
 import { statementCache, type SqliteDatabase } from './sqlite-database.js';
 import { sqliteGroupCommit, type SqliteWrite } from './sqlite-group-commit.js';
+import { sqliteGroupRead, type SqliteRead } from './sqlite-group-read.js';
 import type { StatementBatch } from './statement-batch.js';
 import type {
   AddImageResult,
@@ -61,11 +62,19 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #sql: ReturnType<typeof statementCache>;
   /** New sessions arrive at request rate, so their inserts share commits (see sqliteGroupCommit). */
   readonly #commits: StatementBatch<SqliteWrite, unknown>;
+  /** The API's reads (sessions, images, webhooks: every poll) share read transactions (see sqliteGroupRead). */
+  readonly #reads: StatementBatch<SqliteRead, unknown>;
 
   constructor(options: SqliteMetadataStoreOptions) {
     this.#db = options.db;
     this.#sql = statementCache(options.db);
     this.#commits = sqliteGroupCommit({ db: options.db });
+    this.#reads = sqliteGroupRead({ db: options.db });
+  }
+
+  /** Runs a read in the turn's shared read transaction. */
+  #read<T>(read: () => T): Promise<T> {
+    return this.#reads.run(read) as Promise<T>;
   }
 
   async createSession(input: NewSession): Promise<SessionRecord> {
@@ -90,9 +99,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getSession(userId: string, sessionId: string): Promise<SessionRecord | null> {
-    const row = this.#sql('SELECT * FROM sessions WHERE id = ? AND user_id = ?').get(sessionId, userId) as
-      SessionRow | undefined;
-    return row ? toSession(row) : null;
+    return this.#read(() => {
+      const row = this.#sql('SELECT * FROM sessions WHERE id = ? AND user_id = ?').get(sessionId, userId) as
+        SessionRow | undefined;
+      return row ? toSession(row) : null;
+    });
   }
 
   async listSessions(userId: string, q: ListSessionsQuery): Promise<SessionRecord[]> {
@@ -101,17 +112,18 @@ export class SqliteMetadataStore implements MetadataStore {
     // `expired` is derived: past expires_at, whatever the stored state; the other filters exclude it.
     if (q.state === 'expired') where.push('expires_at < @now');
     else if (q.state) where.push('state = @state AND expires_at >= @now');
-    const rows = this.#sql(
+    const statement = this.#sql(
       `SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`,
-    ).all({
+    );
+    const params = {
       userId,
       cAt: q.cursor?.createdAt ?? 0,
       cId: q.cursor?.id ?? '',
       state: q.state,
       now: q.now,
       limit: q.limit,
-    }) as SessionRow[];
-    return rows.map(toSession);
+    };
+    return this.#read(() => (statement.all(params) as SessionRow[]).map(toSession));
   }
 
   async deleteSession(userId: string, sessionId: string): Promise<ErasedSession | null> {
@@ -313,19 +325,23 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null> {
-    const row = this.#sql('SELECT * FROM images WHERE id = ? AND session_id = ? AND user_id = ?').get(
-      imageId,
-      sessionId,
-      userId,
-    ) as SqliteImageRow | undefined;
-    return row ? toImage(row) : null;
+    return this.#read(() => {
+      const row = this.#sql('SELECT * FROM images WHERE id = ? AND session_id = ? AND user_id = ?').get(
+        imageId,
+        sessionId,
+        userId,
+      ) as SqliteImageRow | undefined;
+      return row ? toImage(row) : null;
+    });
   }
 
   async listImages(userId: string, sessionId: string): Promise<ImageRecord[]> {
-    const rows = this.#sql(
-      'SELECT * FROM images WHERE session_id = ? AND user_id = ? ORDER BY created_at, id',
-    ).all(sessionId, userId) as SqliteImageRow[];
-    return rows.map(toImage);
+    return this.#read(() => {
+      const rows = this.#sql(
+        'SELECT * FROM images WHERE session_id = ? AND user_id = ? ORDER BY created_at, id',
+      ).all(sessionId, userId) as SqliteImageRow[];
+      return rows.map(toImage);
+    });
   }
 
   async getImageForJob(imageId: string): Promise<ImageRecord | null> {
@@ -493,9 +509,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getWebhook(sessionId: string): Promise<WebhookRecord | null> {
-    const row = this.#sql('SELECT * FROM webhooks WHERE session_id = ?').get(sessionId) as
-      WebhookRow | undefined;
-    return row ? toWebhook(row) : null;
+    return this.#read(() => {
+      const row = this.#sql('SELECT * FROM webhooks WHERE session_id = ?').get(sessionId) as
+        WebhookRow | undefined;
+      return row ? toWebhook(row) : null;
+    });
   }
 
   async getWebhookSecret(sessionId: string): Promise<string | null> {
@@ -565,6 +583,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     if (!this.#db.open) return;
     this.#commits.flush();
+    this.#reads.flush();
     this.#db.close();
   }
 }
