@@ -191,6 +191,8 @@ function openRedisParts(config: ServerConfig, url: string) {
   const events = new RedisImageEvents({ url, prefix });
   const collectionEvents = new RedisCollectionEvents({ url, prefix });
   const rateLimit = new Redis(url, {
+    // Every guarded request counts here: the hits of one turn go to Redis in one write, not one each.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     keyPrefix: `${prefix}:`,
