@@ -46,7 +46,7 @@ export function toApiImage(i: ImageRecord, opts: { landmarks: boolean }) {
       score: f.score,
       encoding: f.encoding,
       quality: f.quality,
-      ...(opts.landmarks ? { landmarks: f.landmarks } : {}),
+      ...(opts.landmarks ? { landmarks: f.landmarks ?? [] } : {}),
     })),
   };
 }

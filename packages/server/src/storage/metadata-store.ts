@@ -10,6 +10,15 @@ import type {
   WebhookRecord,
 } from './records.js';
 
+/** What an image read returns beyond the record itself. */
+export interface ImageReadOptions {
+  /**
+   * Each face's 68 landmarks (`?include=landmarks`). Default false: they are half of a face's stored numbers and
+   * parsing them is most of an image read, for a field the default response leaves out.
+   */
+  landmarks?: boolean;
+}
+
 /**
  * Sessions, images, faces, API keys, idempotency records and webhook deliveries.
  *
@@ -57,8 +66,13 @@ export interface MetadataStore {
   pendingOutbox(createdBefore: number, limit: number): Promise<OutboxEntry[]>;
   /** Marks entries published (the queue has their jobs); unknown ids are ignored. */
   ackOutbox(imageIds: string[]): Promise<void>;
-  getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null>;
-  listImages(userId: string, sessionId: string): Promise<ImageRecord[]>;
+  getImage(
+    userId: string,
+    sessionId: string,
+    imageId: string,
+    options?: ImageReadOptions,
+  ): Promise<ImageRecord | null>;
+  listImages(userId: string, sessionId: string, options?: ImageReadOptions): Promise<ImageRecord[]>;
 
   /** For workers: the image with its session's owner, or null when the image or session is gone. */
   getImageForJob(imageId: string): Promise<ImageRecord | null>;

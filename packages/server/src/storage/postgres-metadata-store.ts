@@ -10,6 +10,7 @@ import type {
   ErasedSession,
   FinishImage,
   FinishImageResult,
+  ImageReadOptions,
   ListSessionsQuery,
   MetadataStore,
   NewImage,
@@ -66,6 +67,10 @@ const newSessionRecord = (input: NewSession): SessionRecord => ({
 });
 
 type WebhookPatch = Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>;
+
+/** The image columns a read selects: the landmarks only when asked, so pg neither receives nor parses them. */
+const imageColumns = (options?: ImageReadOptions) =>
+  options?.landmarks ? `${IMAGE_COLUMNS}, landmarks` : IMAGE_COLUMNS;
 
 /**
  * The MetadataStore on PostgreSQL (node-postgres), for several API and worker processes sharing one
@@ -227,17 +232,36 @@ export class PostgresMetadataStore implements MetadataStore {
     await query(this.#pool, 'DELETE FROM outbox WHERE image_id = ANY($1::text[])', [imageIds]);
   }
 
-  async getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null> {
+  async getImage(
+    userId: string,
+    sessionId: string,
+    imageId: string,
+    options?: ImageReadOptions,
+  ): Promise<ImageRecord | null> {
     const { rows } = await query<ImageRow>(
       this.#pool,
-      `SELECT ${IMAGE_COLUMNS} FROM images WHERE id = $1 AND session_id = $2 AND user_id = $3`,
+      `SELECT ${imageColumns(options)} FROM images WHERE id = $1 AND session_id = $2 AND user_id = $3`,
       [imageId, sessionId, userId],
     );
     return rows[0] ? toImage(rows[0]) : null;
   }
 
-  listImages(userId: string, sessionId: string): Promise<ImageRecord[]> {
+  listImages(userId: string, sessionId: string, options?: ImageReadOptions): Promise<ImageRecord[]> {
+    // Lists with landmarks are rare (?include=landmarks) and carry more: each is a statement of its own.
+    if (options?.landmarks) return this.#listImages({ userId, sessionId }, options);
     return this.#imageLists.run({ userId, sessionId });
+  }
+
+  async #listImages(
+    key: { userId: string; sessionId: string },
+    options?: ImageReadOptions,
+  ): Promise<ImageRecord[]> {
+    const { rows } = await query<ImageRow>(
+      this.#pool,
+      `SELECT ${imageColumns(options)} FROM images WHERE session_id = $1 AND user_id = $2 ORDER BY created_at, id`,
+      [key.sessionId, key.userId],
+    );
+    return rows.map(toImage);
   }
 
   /** A session's summary lists its images: the lists of one event-loop turn are one statement. */
@@ -259,14 +283,7 @@ export class PostgresMetadataStore implements MetadataStore {
         (bySession.get(sessionId) ?? []).filter((r) => r.user_id === userId).map(toImage),
       );
     },
-    one: async ({ userId, sessionId }) => {
-      const { rows } = await query<ImageRow>(
-        this.#pool,
-        `SELECT ${IMAGE_COLUMNS} FROM images WHERE session_id = $1 AND user_id = $2 ORDER BY created_at, id`,
-        [sessionId, userId],
-      );
-      return rows.map(toImage);
-    },
+    one: (key) => this.#listImages(key),
     // A read that failed fails for every key alike.
     retryAlone: () => false,
   });

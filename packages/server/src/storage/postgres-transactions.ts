@@ -15,6 +15,7 @@ import type {
 } from './metadata-store.js';
 import {
   IMAGE_COLUMNS,
+  storedFaces,
   toImage,
   toOutbox,
   type ImageRow,
@@ -211,23 +212,25 @@ export async function finishImageIn(tx: Queryable, input: FinishImage): Promise<
 
 async function writeOutcome(tx: Queryable, input: FinishImage): Promise<void> {
   const o = input.outcome;
+  const stored = o.status === 'done' ? storedFaces(o.faces) : null;
   await query(
     tx,
     `UPDATE images SET status = $2, width = $3, height = $4, faces = $5::jsonb, error_code = $6, error_message = $7,
-         model_id = $8, model_version = $9, completed_at = $10, finished_attempt_key = $11
+         model_id = $8, model_version = $9, completed_at = $10, finished_attempt_key = $11, landmarks = $12::jsonb
        WHERE id = $1`,
     [
       input.imageId,
       o.status,
       o.width ?? null,
       o.height ?? null,
-      JSON.stringify(o.status === 'done' ? o.faces : []),
+      JSON.stringify(stored?.faces ?? []),
       o.status === 'failed' ? o.error.code : null,
       o.status === 'failed' ? o.error.message : null,
       o.status === 'done' ? o.model.id : null,
       o.status === 'done' ? o.model.version : null,
       input.now,
       input.attemptKey,
+      stored ? JSON.stringify(stored.landmarks) : null,
     ],
   );
 }

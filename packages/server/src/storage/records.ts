@@ -25,7 +25,8 @@ export interface FaceQuality {
 export interface FaceRecord {
   box: FaceBox;
   score: number;
-  landmarks: Point[];
+  /** The 68 points; a store may leave them out unless asked (ImageReadOptions), since few reads need them. */
+  landmarks?: Point[];
   encoding: number[];
   quality: FaceQuality;
 }

@@ -1,7 +1,14 @@
 // Rows of the metadata schema (the same columns in SQLite and PostgreSQL) and their mapping to the
 // storage records. Integer times arrive as numbers in both engines; faces as parsed JSON (SQLite parses first).
 import type { OutboxEntry } from './metadata-store.js';
-import type { ApiKeyRecord, FaceRecord, ImageRecord, SessionRecord, WebhookRecord } from './records.js';
+import type {
+  ApiKeyRecord,
+  FaceRecord,
+  ImageRecord,
+  Point,
+  SessionRecord,
+  WebhookRecord,
+} from './records.js';
 
 export interface SessionRow {
   id: string;
@@ -31,7 +38,10 @@ export interface ImageRow {
   created_at: number;
   completed_at: number | null;
   blob_key: string | null;
+  /** Without landmarks since schema v5 (or migration 0004); rows written before hold them inline. */
   faces: FaceRecord[];
+  /** Each face's landmarks, in the order of `faces`; selected only when asked, null in rows written before. */
+  landmarks?: Point[][] | null;
   model_id: string | null;
   model_version: string | null;
   blob_sha256: string | null;
@@ -86,6 +96,20 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   imageCount: r.image_count,
 });
 
+/** How an outcome's faces are stored: the landmarks in a column of their own, read only when asked. */
+export function storedFaces(faces: FaceRecord[]): { faces: FaceRecord[]; landmarks: Point[][] } {
+  return {
+    faces: faces.map(({ landmarks: _landmarks, ...face }) => face),
+    landmarks: faces.map((face) => face.landmarks ?? []),
+  };
+}
+
+/** The faces of a row, each with its landmarks when they were selected. */
+const facesOf = (r: ImageRow): FaceRecord[] => {
+  const { landmarks } = r;
+  return landmarks ? r.faces.map((face, i) => ({ ...face, landmarks: landmarks[i] ?? [] })) : r.faces;
+};
+
 export const toImage = (r: ImageRow): ImageRecord => ({
   id: r.id,
   sessionId: r.session_id,
@@ -103,7 +127,7 @@ export const toImage = (r: ImageRow): ImageRecord => ({
   blobKey: r.blob_key,
   blobSha256: r.blob_sha256,
   uploadExpiresAt: r.upload_expires_at,
-  faces: r.faces,
+  faces: facesOf(r),
   model:
     r.model_id !== null && r.model_version !== null ? { id: r.model_id, version: r.model_version } : null,
 });

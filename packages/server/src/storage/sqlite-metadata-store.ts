@@ -13,6 +13,7 @@ import type {
   ErasedSession,
   FinishImage,
   FinishImageResult,
+  ImageReadOptions,
   ListSessionsQuery,
   MetadataStore,
   NewImage,
@@ -25,6 +26,7 @@ import type {
   FaceRecord,
   IdempotencyBegin,
   ImageRecord,
+  Point,
   SessionRecord,
   WebhookRecord,
 } from './records.js';
@@ -39,6 +41,7 @@ import {
   type OutboxRow,
   type SessionRow,
   type WebhookRow,
+  storedFaces,
   WEBHOOK_PATCH_COLUMNS,
 } from './sql-rows.js';
 
@@ -50,11 +53,16 @@ export interface SqliteMetadataStoreOptions {
 /** Images a session still waits for: until none is left, it is not completed. */
 const PENDING = `'awaiting_upload', 'queued', 'processing'`;
 
-/** SQLite keeps faces as JSON text; the shared row mapping takes them parsed. */
-type SqliteImageRow = Omit<ImageRow, 'faces'> & { faces: string };
+/** SQLite keeps faces and landmarks as JSON text; the shared row mapping takes them parsed. */
+type SqliteImageRow = Omit<ImageRow, 'faces' | 'landmarks'> & { faces: string; landmarks: string | null };
 
-const toImage = (r: SqliteImageRow): ImageRecord =>
-  toImageRecord({ ...r, faces: JSON.parse(r.faces) as FaceRecord[] });
+/** The record of a row; its landmarks are parsed only when asked, as parsing them is most of the read. */
+const toImage = (r: SqliteImageRow, options: ImageReadOptions = {}): ImageRecord =>
+  toImageRecord({
+    ...r,
+    faces: JSON.parse(r.faces) as FaceRecord[],
+    landmarks: options.landmarks && r.landmarks ? (JSON.parse(r.landmarks) as Point[][]) : null,
+  });
 
 /** The embedded MetadataStore on better-sqlite3. Calls are synchronous underneath; the interface is async for other adapters. */
 export class SqliteMetadataStore implements MetadataStore {
@@ -225,6 +233,7 @@ export class SqliteMetadataStore implements MetadataStore {
       completed_at: null,
       blob_key: input.blobKey,
       faces: '[]',
+      landmarks: null,
       model_id: null,
       model_version: null,
       blob_sha256: blobSha256,
@@ -232,11 +241,11 @@ export class SqliteMetadataStore implements MetadataStore {
     };
     this.#sql(
       `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height, status,
-           error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version,
+           error_code, error_message, created_at, completed_at, blob_key, faces, landmarks, model_id, model_version,
            blob_sha256, upload_expires_at)
          VALUES (@id, @session_id, @user_id, @image_name, @content_type, @size_bytes, @sha256, @width, @height, @status,
-           @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces, @model_id, @model_version,
-           @blob_sha256, @upload_expires_at)`,
+           @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces, @landmarks, @model_id,
+           @model_version, @blob_sha256, @upload_expires_at)`,
     ).run(row);
     return toImage(row);
   }
@@ -324,23 +333,28 @@ export class SqliteMetadataStore implements MetadataStore {
     })();
   }
 
-  async getImage(userId: string, sessionId: string, imageId: string): Promise<ImageRecord | null> {
+  async getImage(
+    userId: string,
+    sessionId: string,
+    imageId: string,
+    options?: ImageReadOptions,
+  ): Promise<ImageRecord | null> {
     return this.#read(() => {
       const row = this.#sql('SELECT * FROM images WHERE id = ? AND session_id = ? AND user_id = ?').get(
         imageId,
         sessionId,
         userId,
       ) as SqliteImageRow | undefined;
-      return row ? toImage(row) : null;
+      return row ? toImage(row, options) : null;
     });
   }
 
-  async listImages(userId: string, sessionId: string): Promise<ImageRecord[]> {
+  async listImages(userId: string, sessionId: string, options?: ImageReadOptions): Promise<ImageRecord[]> {
     return this.#read(() => {
       const rows = this.#sql(
         'SELECT * FROM images WHERE session_id = ? AND user_id = ? ORDER BY created_at, id',
       ).all(sessionId, userId) as SqliteImageRow[];
-      return rows.map(toImage);
+      return rows.map((row) => toImage(row, options));
     });
   }
 
@@ -365,8 +379,9 @@ export class SqliteMetadataStore implements MetadataStore {
         if (image.status === 'done' || image.status === 'failed')
           return { written: false, reason: 'duplicate' };
         const o = input.outcome;
+        const stored = o.status === 'done' ? storedFaces(o.faces) : null;
         this.#sql(
-          `UPDATE images SET status = @status, width = @width, height = @height, faces = @faces,
+          `UPDATE images SET status = @status, width = @width, height = @height, faces = @faces, landmarks = @landmarks,
                error_code = @code, error_message = @message, completed_at = @now, finished_attempt_key = @key,
                model_id = @modelId, model_version = @modelVersion
              WHERE id = @id`,
@@ -375,7 +390,8 @@ export class SqliteMetadataStore implements MetadataStore {
           status: o.status,
           width: o.width ?? null,
           height: o.height ?? null,
-          faces: o.status === 'done' ? JSON.stringify(o.faces) : '[]',
+          faces: JSON.stringify(stored?.faces ?? []),
+          landmarks: stored ? JSON.stringify(stored.landmarks) : null,
           code: o.status === 'failed' ? o.error.code : null,
           message: o.status === 'failed' ? o.error.message : null,
           now: input.now,

@@ -82,6 +82,14 @@ describe('the encoding pipeline over HTTP', () => {
     expectSchema('SessionSummary', summary);
     expect(summary.status).toBe('completed');
     expect(summary.images[0].faces[0].landmarks).toHaveLength(68);
+    // The image's own URL gives the same points when asked, and none by default, as the summary does.
+    const image = await json(
+      await server.call(`/v1/image/${s.session_id}/${a.image_id}?include=landmarks`, { user }),
+    );
+    const inSummary = summary.images.find((i: { image_id: string }) => i.image_id === a.image_id);
+    expect(image.faces[0].landmarks).toEqual(inSummary.faces[0].landmarks);
+    const plain = await json(await server.call(`/v1/session/${s.session_id}`, { user }));
+    expect(plain.images[0].faces[0]).not.toHaveProperty('landmarks');
     expect(summary.summary).toMatchObject({ images_done: 2, faces_total: 2, same_person: true });
     expect(summary.summary.max_distance).toBeLessThanOrEqual(0.6);
     expect(server.files().filter((f) => f.startsWith('blobs/images'))).toEqual([]);

@@ -365,7 +365,7 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect(r2).toEqual({ written: true, sessionId: session.id, sessionCompleted: true });
         expect((await store.getSession('user-a', session.id))?.state).toBe('completed');
 
-        const done = await store.getImage('user-a', session.id, first.id);
+        const done = await store.getImage('user-a', session.id, first.id, { landmarks: true });
         expect(done).toMatchObject({
           status: 'done',
           width: 640,
@@ -385,6 +385,27 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         // A later upload reopens the work.
         await addImageOk(store, session);
         expect((await store.getSession('user-a', session.id))?.state).toBe('processing');
+      });
+
+      it('reads the landmarks of faces only when asked', async () => {
+        const session = await createSession(store);
+        const image = await addImageOk(store, session);
+        const faces = [sampleFace(1), sampleFace(2)];
+        await store.finishImage({
+          imageId: image.id,
+          attemptKey: `${image.id}:1`,
+          now: T0 + 1000,
+          outcome: { status: 'done', width: 640, height: 480, faces, model: MODEL },
+        });
+        const withoutLandmarks = faces.map(({ landmarks: _landmarks, ...face }) => face);
+        const read = async (options?: { landmarks: boolean }) => [
+          (await store.getImage('user-a', session.id, image.id, options))?.faces,
+          (await store.listImages('user-a', session.id, options))[0]?.faces,
+        ];
+        expect(await read()).toEqual([withoutLandmarks, withoutLandmarks]);
+        expect(await read({ landmarks: false })).toEqual([withoutLandmarks, withoutLandmarks]);
+        // Each face keeps its own 68 points, in order.
+        expect(await read({ landmarks: true })).toEqual([faces, faces]);
       });
 
       it('writes an outcome once: a redelivered job is a duplicate', async () => {
@@ -409,7 +430,9 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
           written: false,
           reason: 'duplicate',
         });
-        expect((await store.getImage('user-a', session.id, image.id))?.faces).toEqual([sampleFace(1)]);
+        expect((await store.getImage('user-a', session.id, image.id, { landmarks: true }))?.faces).toEqual([
+          sampleFace(1),
+        ]);
       });
 
       it('writes nothing for an image whose session is gone', async () => {

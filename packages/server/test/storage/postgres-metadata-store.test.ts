@@ -241,7 +241,7 @@ describe('PostgresMetadataStore specifics', () => {
         model: MODEL,
       },
     });
-    const reread = await other.getImage('user-a', session.id, image.id);
+    const reread = await other.getImage('user-a', session.id, image.id, { landmarks: true });
     expect(reread?.faces).toEqual([sampleFace(7), sampleFace(3)]);
     expect(reread?.model).toEqual(MODEL);
     expect(reread?.createdAt).toBe(now);

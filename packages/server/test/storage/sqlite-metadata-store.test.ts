@@ -182,15 +182,18 @@ describe('SqliteMetadataStore specifics', () => {
     expect((await store.getSession('user-a', session.id))?.imageCount).toBe(5);
   });
 
-  it('finds its data again after the file is closed and reopened', async () => {
-    const session = await createSession(store, { callbackUrl: 'https://example.com/hook' });
-    const image = await addImageOk(store, session);
-    await store.finishImage({
-      imageId: image.id,
-      attemptKey: `${image.id}:1`,
+  const finishWithFace = (imageId: string) =>
+    store.finishImage({
+      imageId,
+      attemptKey: `${imageId}:1`,
       now: Date.now(),
       outcome: { status: 'done', width: 640, height: 480, faces: [sampleFace(7)], model: MODEL },
     });
+
+  it('finds its data again after the file is closed and reopened', async () => {
+    const session = await createSession(store, { callbackUrl: 'https://example.com/hook' });
+    const image = await addImageOk(store, session);
+    await finishWithFace(image.id);
     await store.createApiKey({ id: 'key-1', userId: 'user-a', prefix: 'fe_x', hash: 'h'.repeat(64) });
     await store.close();
 
@@ -201,8 +204,25 @@ describe('SqliteMetadataStore specifics', () => {
       state: 'completed',
       imageCount: 1,
     });
-    const reread = await store.getImage('user-a', session.id, image.id);
+    const reread = await store.getImage('user-a', session.id, image.id, { landmarks: true });
     expect(reread?.faces).toEqual([sampleFace(7)]);
     expect(await store.findApiKeyByHash('h'.repeat(64))).toMatchObject({ id: 'key-1' });
+  });
+
+  it('reads faces written before migration 5, their landmarks inside faces', async () => {
+    const session = await createSession(store);
+    const image = await addImageOk(store, session);
+    await finishWithFace(image.id);
+    // The row as an older version wrote it: one JSON column, no landmarks column.
+    db.prepare('UPDATE images SET faces = ?, landmarks = NULL WHERE id = ?').run(
+      JSON.stringify([sampleFace(7)]),
+      image.id,
+    );
+    expect((await store.getImage('user-a', session.id, image.id, { landmarks: true }))?.faces).toEqual([
+      sampleFace(7),
+    ]);
+    expect((await store.listImages('user-a', session.id, { landmarks: true }))[0]?.faces).toEqual([
+      sampleFace(7),
+    ]);
   });
 });

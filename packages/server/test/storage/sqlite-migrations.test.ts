@@ -109,7 +109,13 @@ describe('SQLite migrations', () => {
     migrate(db, SQLITE_MIGRATIONS);
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
     expect(db.prepare('SELECT * FROM images ORDER BY id').all()).toEqual(
-      before.map((row) => ({ ...(row as object), blob_sha256: null, upload_expires_at: null })),
+      // Migration 3 adds the upload columns; migration 5 the landmarks column.
+      before.map((row) => ({
+        ...(row as object),
+        blob_sha256: null,
+        upload_expires_at: null,
+        landmarks: null,
+      })),
     );
     expect(db.prepare('SELECT image_id FROM outbox').all()).toEqual([{ image_id: 'i1' }]);
     expect(tables(db)).not.toContain('outbox_kept');

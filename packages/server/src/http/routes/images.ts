@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors/error-catalog.js';
 import type { ImageRecord, SessionRecord } from '../../storage/records.js';
+import type { ImageReadOptions } from '../../storage/metadata-store.js';
 import { checkDigests } from '../check-digests.js';
 import { checkDirectUpload } from '../check-direct-upload.js';
 import { sanitizeImageName } from '../image-name.js';
@@ -78,8 +79,8 @@ export function imageRoutes(d: HandlerDeps) {
   }
 
   /** The caller's image, or the 404 for a missing session or image. */
-  async function ownImage(userId: string, sessionId: string, imageId: string) {
-    const image = await store.getImage(userId, sessionId, imageId);
+  async function ownImage(userId: string, sessionId: string, imageId: string, options?: ImageReadOptions) {
+    const image = await store.getImage(userId, sessionId, imageId, options);
     if (image) return image;
     if (!(await store.getSession(userId, sessionId))) throw sessionNotFound(sessionId);
     throw new ApiError('image_not_found', `Image ${imageId} not found.`);
@@ -396,8 +397,9 @@ export function imageRoutes(d: HandlerDeps) {
 
     async getImage(request: ImageRequest, reply: FastifyReply) {
       const { session_id, image_id } = request.params;
-      const image = await ownImage(userOf(request), session_id, image_id);
-      return reply.send(toApiImage(image, { landmarks: request.query.include === 'landmarks' }));
+      const landmarks = request.query.include === 'landmarks';
+      const image = await ownImage(userOf(request), session_id, image_id, { landmarks });
+      return reply.send(toApiImage(image, { landmarks }));
     },
   };
 }

@@ -27,7 +27,7 @@ export function sessionRoutes(d: HandlerDeps) {
     if (!session) throw sessionNotFound(sessionId);
     // No read for what the session row says cannot exist: images when it counts none, a webhook
     // without a callback URL (the pipeline creates one only for a session with one).
-    const images = session.imageCount > 0 ? await store.listImages(userId, sessionId) : [];
+    const images = session.imageCount > 0 ? await store.listImages(userId, sessionId, { landmarks }) : [];
     const webhook = session.callbackUrl ? await store.getWebhook(sessionId) : null;
     return {
       ...toApiSession(session, d.now(), config.maxImages),
