@@ -13,9 +13,9 @@ import type {
   OutboxEntry,
   ReserveImageResult,
 } from './metadata-store.js';
-import { toFaceColumns } from './face-columns.js';
 import {
   IMAGE_COLUMNS,
+  storedFaces,
   toImage,
   toOutbox,
   type ImageRow,
@@ -212,12 +212,11 @@ export async function finishImageIn(tx: Queryable, input: FinishImage): Promise<
 
 async function writeOutcome(tx: Queryable, input: FinishImage): Promise<void> {
   const o = input.outcome;
-  const stored = o.status === 'done' ? toFaceColumns(o.faces) : null;
+  const stored = o.status === 'done' ? storedFaces(o.faces) : null;
   await query(
     tx,
     `UPDATE images SET status = $2, width = $3, height = $4, faces = $5::jsonb, error_code = $6, error_message = $7,
-         model_id = $8, model_version = $9, completed_at = $10, finished_attempt_key = $11, landmarks = $12::jsonb,
-         encodings = $13
+         model_id = $8, model_version = $9, completed_at = $10, finished_attempt_key = $11, landmarks = $12::jsonb
        WHERE id = $1`,
     [
       input.imageId,
@@ -232,7 +231,6 @@ async function writeOutcome(tx: Queryable, input: FinishImage): Promise<void> {
       input.now,
       input.attemptKey,
       stored ? JSON.stringify(stored.landmarks) : null,
-      stored?.encodings ?? null,
     ],
   );
 }

@@ -1,8 +1,14 @@
 // Rows of the metadata schema (the same columns in SQLite and PostgreSQL) and their mapping to the
 // storage records. Integer times arrive as numbers in both engines; faces as parsed JSON (SQLite parses first).
 import type { OutboxEntry } from './metadata-store.js';
-import { fromFaceColumns, type StoredFace } from './face-columns.js';
-import type { ApiKeyRecord, ImageRecord, Point, SessionRecord, WebhookRecord } from './records.js';
+import type {
+  ApiKeyRecord,
+  FaceRecord,
+  ImageRecord,
+  Point,
+  SessionRecord,
+  WebhookRecord,
+} from './records.js';
 
 export interface SessionRow {
   id: string;
@@ -32,9 +38,9 @@ export interface ImageRow {
   created_at: number;
   completed_at: number | null;
   blob_key: string | null;
-  /** The three face columns (see face-columns.ts); landmarks only when selected. */
-  faces: StoredFace[];
-  encodings: Buffer | null;
+  /** Without landmarks since schema v5 (or migration 0004); rows written before hold them inline. */
+  faces: FaceRecord[];
+  /** Each face's landmarks, in the order of `faces`; selected only when asked, null in rows written before. */
   landmarks?: Point[][] | null;
   model_id: string | null;
   model_version: string | null;
@@ -74,7 +80,7 @@ export interface ApiKeyRow {
 
 /** Column lists, so no statement selects a column (the key hash, the attempt key) it must not return. */
 export const IMAGE_COLUMNS = `id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
-  status, error_code, error_message, created_at, completed_at, blob_key, faces, encodings, model_id, model_version,
+  status, error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version,
   blob_sha256, upload_expires_at`;
 export const API_KEY_COLUMNS = 'id, user_id, prefix, created_at, revoked_at, last_used_at';
 
@@ -89,6 +95,20 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   webhookSecret: r.webhook_secret,
   imageCount: r.image_count,
 });
+
+/** How an outcome's faces are stored: the landmarks in a column of their own, read only when asked. */
+export function storedFaces(faces: FaceRecord[]): { faces: FaceRecord[]; landmarks: Point[][] } {
+  return {
+    faces: faces.map(({ landmarks: _landmarks, ...face }) => face),
+    landmarks: faces.map((face) => face.landmarks ?? []),
+  };
+}
+
+/** The faces of a row, each with its landmarks when they were selected. */
+const facesOf = (r: ImageRow): FaceRecord[] => {
+  const { landmarks } = r;
+  return landmarks ? r.faces.map((face, i) => ({ ...face, landmarks: landmarks[i] ?? [] })) : r.faces;
+};
 
 export const toImage = (r: ImageRow): ImageRecord => ({
   id: r.id,
@@ -107,7 +127,7 @@ export const toImage = (r: ImageRow): ImageRecord => ({
   blobKey: r.blob_key,
   blobSha256: r.blob_sha256,
   uploadExpiresAt: r.upload_expires_at,
-  faces: fromFaceColumns({ faces: r.faces, encodings: r.encodings, landmarks: r.landmarks ?? null }),
+  faces: facesOf(r),
   model:
     r.model_id !== null && r.model_version !== null ? { id: r.model_id, version: r.model_version } : null,
 });

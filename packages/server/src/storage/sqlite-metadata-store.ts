@@ -1,4 +1,3 @@
-import { toFaceColumns, type StoredFace } from './face-columns.js';
 import { statementCache, type SqliteDatabase } from './sqlite-database.js';
 import { sqliteGroupCommit, type SqliteWrite } from './sqlite-group-commit.js';
 import { sqliteGroupRead, type SqliteRead } from './sqlite-group-read.js';
@@ -24,6 +23,7 @@ import type {
 import { API_KEY_TOUCH_INTERVAL_MS } from './metadata-store.js';
 import type {
   ApiKeyRecord,
+  FaceRecord,
   IdempotencyBegin,
   ImageRecord,
   Point,
@@ -41,6 +41,7 @@ import {
   type OutboxRow,
   type SessionRow,
   type WebhookRow,
+  storedFaces,
   WEBHOOK_PATCH_COLUMNS,
 } from './sql-rows.js';
 
@@ -59,7 +60,7 @@ type SqliteImageRow = Omit<ImageRow, 'faces' | 'landmarks'> & { faces: string; l
 const toImage = (r: SqliteImageRow, options: ImageReadOptions = {}): ImageRecord =>
   toImageRecord({
     ...r,
-    faces: JSON.parse(r.faces) as StoredFace[],
+    faces: JSON.parse(r.faces) as FaceRecord[],
     landmarks: options.landmarks && r.landmarks ? (JSON.parse(r.landmarks) as Point[][]) : null,
   });
 
@@ -232,7 +233,6 @@ export class SqliteMetadataStore implements MetadataStore {
       completed_at: null,
       blob_key: input.blobKey,
       faces: '[]',
-      encodings: null,
       landmarks: null,
       model_id: null,
       model_version: null,
@@ -241,10 +241,10 @@ export class SqliteMetadataStore implements MetadataStore {
     };
     this.#sql(
       `INSERT INTO images (id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height, status,
-           error_code, error_message, created_at, completed_at, blob_key, faces, encodings, landmarks, model_id,
-           model_version, blob_sha256, upload_expires_at)
+           error_code, error_message, created_at, completed_at, blob_key, faces, landmarks, model_id, model_version,
+           blob_sha256, upload_expires_at)
          VALUES (@id, @session_id, @user_id, @image_name, @content_type, @size_bytes, @sha256, @width, @height, @status,
-           @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces, @encodings, @landmarks, @model_id,
+           @error_code, @error_message, @created_at, @completed_at, @blob_key, @faces, @landmarks, @model_id,
            @model_version, @blob_sha256, @upload_expires_at)`,
     ).run(row);
     return toImage(row);
@@ -379,9 +379,9 @@ export class SqliteMetadataStore implements MetadataStore {
         if (image.status === 'done' || image.status === 'failed')
           return { written: false, reason: 'duplicate' };
         const o = input.outcome;
-        const stored = o.status === 'done' ? toFaceColumns(o.faces) : null;
+        const stored = o.status === 'done' ? storedFaces(o.faces) : null;
         this.#sql(
-          `UPDATE images SET status = @status, width = @width, height = @height, faces = @faces, encodings = @encodings, landmarks = @landmarks,
+          `UPDATE images SET status = @status, width = @width, height = @height, faces = @faces, landmarks = @landmarks,
                error_code = @code, error_message = @message, completed_at = @now, finished_attempt_key = @key,
                model_id = @modelId, model_version = @modelVersion
              WHERE id = @id`,
@@ -391,7 +391,6 @@ export class SqliteMetadataStore implements MetadataStore {
           width: o.width ?? null,
           height: o.height ?? null,
           faces: JSON.stringify(stored?.faces ?? []),
-          encodings: stored?.encodings ?? null,
           landmarks: stored ? JSON.stringify(stored.landmarks) : null,
           code: o.status === 'failed' ? o.error.code : null,
           message: o.status === 'failed' ? o.error.message : null,

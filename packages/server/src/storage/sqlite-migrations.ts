@@ -230,11 +230,4 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<SqliteMigration> = [
     // them. Rows written before keep their landmarks inside faces.
     sql: `ALTER TABLE images ADD COLUMN landmarks TEXT;`,
   },
-  {
-    version: 6,
-    name: 'encodings in a binary column',
-    // As float64s: parsing 128 numbers a face from JSON was most of what was left of a session poll. Rows
-    // written before keep their encodings inside faces.
-    sql: `ALTER TABLE images ADD COLUMN encodings BLOB;`,
-  },
 ];

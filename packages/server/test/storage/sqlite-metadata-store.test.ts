@@ -209,12 +209,12 @@ describe('SqliteMetadataStore specifics', () => {
     expect(await store.findApiKeyByHash('h'.repeat(64))).toMatchObject({ id: 'key-1' });
   });
 
-  it('reads faces written before migrations 5 and 6, their encodings and landmarks inside faces', async () => {
+  it('reads faces written before migration 5, their landmarks inside faces', async () => {
     const session = await createSession(store);
     const image = await addImageOk(store, session);
     await finishWithFace(image.id);
-    // The row as an older version wrote it: one JSON column, no encodings or landmarks column.
-    db.prepare('UPDATE images SET faces = ?, encodings = NULL, landmarks = NULL WHERE id = ?').run(
+    // The row as an older version wrote it: one JSON column, no landmarks column.
+    db.prepare('UPDATE images SET faces = ?, landmarks = NULL WHERE id = ?').run(
       JSON.stringify([sampleFace(7)]),
       image.id,
     );

@@ -109,12 +109,11 @@ describe('SQLite migrations', () => {
     migrate(db, SQLITE_MIGRATIONS);
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
     expect(db.prepare('SELECT * FROM images ORDER BY id').all()).toEqual(
-      // Migration 3 adds the upload columns, 5 the landmarks column and 6 the encodings column.
+      // Migration 3 adds the upload columns; migration 5 the landmarks column.
       before.map((row) => ({
         ...(row as object),
         blob_sha256: null,
         upload_expires_at: null,
-        encodings: null,
         landmarks: null,
       })),
     );
