@@ -160,25 +160,55 @@ export class PostgresMetadataStore implements MetadataStore {
     retryAlone: () => false,
   });
 
-  async listSessions(userId: string, q: ListSessionsQuery): Promise<SessionRecord[]> {
-    const values: unknown[] = [userId];
-    const param = (value: unknown) => `$${values.push(value)}`;
-    const where = ['user_id = $1'];
-    if (q.cursor) {
-      const at = param(q.cursor.createdAt);
-      where.push(`(created_at < ${at} OR (created_at = ${at} AND id < ${param(q.cursor.id)}))`);
-    }
-    // `expired` is derived: past expires_at, whatever the stored state; the other filters exclude it.
-    if (q.state === 'expired') where.push(`expires_at < ${param(q.now)}`);
-    else if (q.state) where.push(`state = ${param(q.state)} AND expires_at >= ${param(q.now)}`);
-    // Ids collate "C" (see the migration), so ties break by bytes as in SQLite, in any locale.
-    const { rows } = await query<SessionRow>(
+  listSessions(userId: string, q: ListSessionsQuery): Promise<SessionRecord[]> {
+    return this.#sessionLists.run({ userId, q });
+  }
+
+  /**
+   * The session lists of one event-loop turn are one statement: each list's own query runs per row of an
+   * `unnest` (a LATERAL join), with the page cursor as a row comparison so the index on (user_id, created_at DESC,
+   * id DESC) still starts each list at its cursor. Ids collate "C" (see the migration), so ties break by bytes as
+   * in SQLite, in any locale.
+   */
+  readonly #sessionLists = new StatementBatch<{ userId: string; q: ListSessionsQuery }, SessionRecord[]>({
+    all: (lists) => this.#listSessions(lists),
+    one: (list) => this.#listSessions([list]).then((pages) => pages[0] ?? []),
+    // A read that failed fails for every list alike.
+    retryAlone: () => false,
+  });
+
+  async #listSessions(lists: Array<{ userId: string; q: ListSessionsQuery }>): Promise<SessionRecord[][]> {
+    const column = (f: (l: { userId: string; q: ListSessionsQuery }) => unknown) => lists.map(f);
+    const { rows } = await query<SessionRow & { list: string }>(
       this.#pool,
-      `SELECT * FROM sessions WHERE ${where.join(' AND ')}
-         ORDER BY created_at DESC, id DESC LIMIT ${param(q.limit)}`,
-      values,
+      `SELECT l.list, x.* FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::int[])
+           WITH ORDINALITY AS l (user_id, cursor_at, cursor_id, state, clock, page_size, list)
+         CROSS JOIN LATERAL (
+           SELECT * FROM sessions s
+            WHERE s.user_id = l.user_id
+              -- No cursor: every session is before the greatest bigint.
+              AND (s.created_at, s.id) < (COALESCE(l.cursor_at, 9223372036854775807), COALESCE(l.cursor_id, ''))
+              -- "expired" is derived: past expires_at, whatever the stored state; the other filters exclude it.
+              AND (l.state IS NULL
+                OR (l.state = 'expired' AND s.expires_at < l.clock)
+                OR (l.state <> 'expired' AND s.state = l.state AND s.expires_at >= l.clock))
+            ORDER BY s.created_at DESC, s.id DESC
+            LIMIT l.page_size
+         ) x
+         ORDER BY l.list, x.created_at DESC, x.id DESC`,
+      [
+        column((l) => l.userId),
+        column((l) => l.q.cursor?.createdAt ?? null),
+        column((l) => l.q.cursor?.id ?? null),
+        column((l) => l.q.state),
+        column((l) => l.q.now),
+        column((l) => l.q.limit),
+      ],
     );
-    return rows.map(toSession);
+    const pages = lists.map((): SessionRecord[] => []);
+    // WITH ORDINALITY counts from 1 (a bigint, which pg returns as a string).
+    for (const row of rows) pages[Number(row.list) - 1]?.push(toSession(row));
+    return pages;
   }
 
   async deleteSession(userId: string, sessionId: string): Promise<ErasedSession | null> {

@@ -232,6 +232,37 @@ export function metadataStoreConformance(name: string, factory: () => Promise<Me
         expect(completedLater).toEqual([]);
       });
 
+      it('answers lists asked at once each by its own user, cursor, filter and size', async () => {
+        const mine: SessionRecord[] = [];
+        for (let i = 0; i < 5; i++) mine.push(await createSession(store, { now: T0 + i }));
+        const theirs = await createSession(store, { userId: 'user-b', now: T0 + 2 });
+        const expired = await createSession(store, { now: T0 - 2 * HOUR, ttlSeconds: 60 });
+        const newest = [...mine].reverse().map((s) => s.id);
+        const second = mine[3] as SessionRecord;
+        const all = { cursor: null, state: null, now: T0 };
+        const lists = await Promise.all([
+          store.listSessions('user-a', { ...all, limit: 2 }),
+          store.listSessions('user-a', {
+            ...all,
+            limit: 10,
+            cursor: { createdAt: second.createdAt, id: second.id },
+          }),
+          store.listSessions('user-b', { ...all, limit: 10 }),
+          store.listSessions('user-a', { ...all, limit: 10, state: 'expired' }),
+          store.listSessions('user-a', { ...all, limit: 10, state: 'open' }),
+          store.listSessions('user-c', { ...all, limit: 10 }),
+        ]);
+        expect(lists.map((list) => list.map((s) => s.id))).toEqual([
+          newest.slice(0, 2),
+          [...newest.slice(2), expired.id],
+          [theirs.id],
+          [expired.id],
+          newest,
+          [],
+        ]);
+        expect(lists[2]).toEqual([theirs]);
+      });
+
       it('never lists another user’s sessions', async () => {
         await createSession(store, { userId: 'user-b' });
         expect(await store.listSessions('user-a', { limit: 10, cursor: null, state: null, now: T0 })).toEqual(
