@@ -21,6 +21,7 @@ import { API_KEY_TOUCH_INTERVAL_MS } from './metadata-store.js';
 import {
   API_KEY_COLUMNS,
   IMAGE_COLUMNS,
+  imageColumns,
   WEBHOOK_PATCH_COLUMNS,
   toApiKey,
   toImage,
@@ -67,10 +68,6 @@ const newSessionRecord = (input: NewSession): SessionRecord => ({
 });
 
 type WebhookPatch = Partial<Omit<WebhookRecord, 'eventId' | 'sessionId' | 'payload' | 'url'>>;
-
-/** The image columns a read selects: the landmarks only when asked, so pg neither receives nor parses them. */
-const imageColumns = (options?: ImageReadOptions) =>
-  options?.landmarks ? `${IMAGE_COLUMNS}, landmarks` : IMAGE_COLUMNS;
 
 /**
  * The MetadataStore on PostgreSQL (node-postgres), for several API and worker processes sharing one

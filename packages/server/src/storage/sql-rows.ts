@@ -1,6 +1,6 @@
 // Rows of the metadata schema (the same columns in SQLite and PostgreSQL) and their mapping to the
 // storage records. Integer times arrive as numbers in both engines; faces as parsed JSON (SQLite parses first).
-import type { OutboxEntry } from './metadata-store.js';
+import type { ImageReadOptions, OutboxEntry } from './metadata-store.js';
 import type {
   ApiKeyRecord,
   FaceRecord,
@@ -82,6 +82,9 @@ export interface ApiKeyRow {
 export const IMAGE_COLUMNS = `id, session_id, user_id, image_name, content_type, size_bytes, sha256, width, height,
   status, error_code, error_message, created_at, completed_at, blob_key, faces, model_id, model_version,
   blob_sha256, upload_expires_at`;
+/** The image columns a read selects: the landmarks only when asked, so the driver neither sends nor parses them. */
+export const imageColumns = (options?: ImageReadOptions) =>
+  options?.landmarks ? `${IMAGE_COLUMNS}, landmarks` : IMAGE_COLUMNS;
 export const API_KEY_COLUMNS = 'id, user_id, prefix, created_at, revoked_at, last_used_at';
 
 export const toSession = (r: SessionRow): SessionRecord => ({

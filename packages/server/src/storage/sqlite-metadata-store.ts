@@ -41,6 +41,7 @@ import {
   type OutboxRow,
   type SessionRow,
   type WebhookRow,
+  imageColumns,
   storedFaces,
   WEBHOOK_PATCH_COLUMNS,
 } from './sql-rows.js';
@@ -56,7 +57,7 @@ const PENDING = `'awaiting_upload', 'queued', 'processing'`;
 /** SQLite keeps faces and landmarks as JSON text; the shared row mapping takes them parsed. */
 type SqliteImageRow = Omit<ImageRow, 'faces' | 'landmarks'> & { faces: string; landmarks: string | null };
 
-/** The record of a row; its landmarks are parsed only when asked, as parsing them is most of the read. */
+/** The record of a row; its landmarks (selected only when asked) are parsed only when asked, too. */
 const toImage = (r: SqliteImageRow, options: ImageReadOptions = {}): ImageRecord =>
   toImageRecord({
     ...r,
@@ -340,11 +341,9 @@ export class SqliteMetadataStore implements MetadataStore {
     options?: ImageReadOptions,
   ): Promise<ImageRecord | null> {
     return this.#read(() => {
-      const row = this.#sql('SELECT * FROM images WHERE id = ? AND session_id = ? AND user_id = ?').get(
-        imageId,
-        sessionId,
-        userId,
-      ) as SqliteImageRow | undefined;
+      const row = this.#sql(
+        `SELECT ${imageColumns(options)} FROM images WHERE id = ? AND session_id = ? AND user_id = ?`,
+      ).get(imageId, sessionId, userId) as SqliteImageRow | undefined;
       return row ? toImage(row, options) : null;
     });
   }
@@ -352,7 +351,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async listImages(userId: string, sessionId: string, options?: ImageReadOptions): Promise<ImageRecord[]> {
     return this.#read(() => {
       const rows = this.#sql(
-        'SELECT * FROM images WHERE session_id = ? AND user_id = ? ORDER BY created_at, id',
+        `SELECT ${imageColumns(options)} FROM images WHERE session_id = ? AND user_id = ? ORDER BY created_at, id`,
       ).all(sessionId, userId) as SqliteImageRow[];
       return rows.map((row) => toImage(row, options));
     });
